@@ -1,0 +1,45 @@
+// Engine configuration: what is inside, what is public, which ports are FTP,
+// and every limit. Pure value type; Validate() reports the first problem.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ftpalg/inet.h"
+
+namespace ftpalg {
+
+struct EngineConfig {
+  std::vector<uint16_t> control_ports{21};
+  // Addresses that are "inside" (private): only these are ever rewritten.
+  std::vector<Cidr> inside = DefaultInside();
+  // Operator overrides of the public address, one per family (--public-ip).
+  std::optional<IpAddress> public_v4;
+  std::optional<IpAddress> public_v6;
+
+  uint16_t max_line_len = 512;       // longer lines pass untouched, no state
+  uint16_t min_data_port = 1024;     // lower announced ports are refused
+  uint32_t max_sessions = 65536;     // LRU eviction beyond this
+  uint32_t idle_timeout_s = 3600;    // control connection with no packet
+  uint32_t closed_linger_s = 120;    // after FIN/RST: retransmissions still mapped
+  uint32_t expectation_timeout_s = 300;
+  uint16_t max_expectations_per_session = 8;  // oldest evicted beyond this
+  uint32_t max_expectations = 65536;          // global; refused beyond this
+  uint32_t hold_timeout_ms = 2000;   // incomplete announcement held at most this
+  uint16_t hold_slots = 1024;        // global pool of hold buffers
+  uint16_t max_packet_len = 1500;    // growth beyond this is counted and logged
+  // Sessions first seen mid-stream may be rewritten once both directions
+  // showed well-formed FTP lines (false: never rewrite them).
+  bool rewrite_picked_up = true;
+
+  static std::vector<Cidr> DefaultInside();
+  // Empty string when valid, else a one-line description of the problem.
+  std::string Validate() const;
+  bool IsControlPort(uint16_t port) const;
+  bool IsInside(const IpAddress& a) const;
+};
+
+}  // namespace ftpalg

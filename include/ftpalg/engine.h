@@ -1,0 +1,105 @@
+// The FTP ALG engine: one entry point shared by the live daemon and replay.
+// Pure: no I/O. The outside world is reached only through the interfaces
+// passed to the constructor. Single-threaded; one Engine per queue.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "ftpalg/config.h"
+#include "ftpalg/expectation.h"
+#include "ftpalg/inet.h"
+#include "ftpalg/logger.h"
+#include "ftpalg/stats.h"
+
+namespace ftpalg {
+
+// How the gateway's NAT presents each end of one control connection.
+// Offline: the identity, with --public-ip standing in for an inside address.
+// Live: read from the control conntrack (ORIGINAL and REPLY tuples).
+struct NatBinding {
+  IpAddress client_inside;   // client as it sends (ORIGINAL src)
+  IpAddress client_outside;  // client as the server sees it (REPLY dst)
+  IpAddress server_outside;  // server as the client dialled it (ORIGINAL dst)
+  IpAddress server_inside;   // server as it sends (REPLY src)
+};
+
+// Maps packets to control connections. Queue points are chosen so that a
+// client->server packet carries its ORIGINAL tuple; a server->client packet
+// carries the REPLY tuple, which only the conntrack can map back.
+class FlowResolver {
+ public:
+  virtual ~FlowResolver() = default;
+  // The ORIGINAL tuple of the control connection a server->client packet
+  // (src = server side, dst = client side, as on the wire) belongs to, or
+  // nullopt when unknown (the packet then passes untouched).
+  virtual std::optional<FlowKey> MasterForReply(const Endpoint& src,
+                                                const Endpoint& dst) = 0;
+  // The NAT view of a control connection (asked once per announcement).
+  virtual NatBinding Binding(const FlowKey& master) = 0;
+  // The control connection ended: forget cached state about it.
+  virtual void Forget(const FlowKey& master) { (void)master; }
+};
+
+// Offline resolver: no NAT on the wire; config.public_v4/v6 replace inside
+// client/server addresses.
+class IdentityResolver final : public FlowResolver {
+ public:
+  explicit IdentityResolver(const EngineConfig& config) : config_(config) {}
+  std::optional<FlowKey> MasterForReply(const Endpoint& src,
+                                        const Endpoint& dst) override;
+  NatBinding Binding(const FlowKey& master) override;
+
+ private:
+  const EngineConfig& config_;
+};
+
+enum class Verdict : uint8_t { kAccept, kDrop };
+
+struct Decision {
+  Verdict verdict = Verdict::kAccept;
+  bool modified = false;  // bytes (and possibly length) changed in place
+};
+
+// A packet the engine may rewrite in place: data[0..len) is one IP packet
+// and data has room for `capacity` bytes (growth needs capacity > len; a
+// rewrite that does not fit is refused).
+struct PacketBuffer {
+  uint8_t* data = nullptr;
+  size_t len = 0;
+  size_t capacity = 0;
+};
+
+class Engine {
+ public:
+  // config, sink, resolver, logger and stats must outlive the Engine.
+  Engine(const EngineConfig& config, ExpectationSink& sink,
+         FlowResolver& resolver, Logger& logger, Stats& stats);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Processes one IP packet at time now_ms (monotonic milliseconds; pcap
+  // time offline). Non-control and unparseable packets are never modified.
+  Decision Process(PacketBuffer& packet, uint64_t now_ms);
+
+  // Housekeeping: expires idle sessions, closed sessions past their linger,
+  // expectations past their timeout, and held bytes past the hold timeout.
+  void Expire(uint64_t now_ms);
+
+  // Ends every session (their expectations are removed through the sink).
+  void Shutdown();
+
+  size_t session_count() const;
+  // Bytes of engine memory per session slot (fixed at construction).
+  static size_t BytesPerSession();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ftpalg

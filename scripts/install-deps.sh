@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs the Debian packages ftpalg needs to build and test. Idempotent:
+# only missing packages are fetched. Usage: scripts/install-deps.sh [--e2e]
+set -euo pipefail
+
+build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev
+            libgtest-dev libgmock-dev)
+# Real peers and kernel tools for the replay generators and namespace lab.
+e2e_pkgs=(python3 python3-scapy python3-pyftpdlib vsftpd lftp curl wget
+          iptables iproute2 conntrack ipset tcpdump procps)
+
+want=("${build_pkgs[@]}")
+[[ "${1:-}" == "--e2e" ]] && want+=("${e2e_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root (or install them) and retry" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2 || true
+# vsftpd would try to start a system instance; tests start their own.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "ftpalg/packet.h"
+
+namespace ftpalg {
+
+std::string_view PacketErrorName(PacketError e) {
+  switch (e) {
+    case PacketError::kNone: return "none";
+    case PacketError::kTruncated: return "truncated";
+    case PacketError::kBadVersion: return "bad_version";
+    case PacketError::kBadHeader: return "bad_header";
+    case PacketError::kFragment: return "fragment";
+    case PacketError::kNotTcp: return "not_tcp";
+  }
+  return "unknown";
+}
+
+uint16_t LoadBe16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+uint32_t LoadBe32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+void StoreBe16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void StoreBe32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+namespace {
+
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kV6HopByHop = 0, kV6Routing = 43, kV6Fragment = 44,
+                  kV6DestOpts = 60;
+
+PacketError ParseTcp(const uint8_t* b, size_t l4_offset, PacketView* v) {
+  if (v->total_len < l4_offset + 20) return PacketError::kTruncated;
+  const size_t doff = size_t{b[l4_offset + 12] >> 4} * 4;
+  if (doff < 20) return PacketError::kBadHeader;
+  if (v->total_len < l4_offset + doff) return PacketError::kTruncated;
+  v->tcp_offset = l4_offset;
+  v->tcp_header_len = doff;
+  v->payload_offset = l4_offset + doff;
+  v->payload_len = v->total_len - v->payload_offset;
+  v->src.port = LoadBe16(b + l4_offset);
+  v->dst.port = LoadBe16(b + l4_offset + 2);
+  v->seq = LoadBe32(b + l4_offset + 4);
+  v->ack = LoadBe32(b + l4_offset + 8);
+  v->flags = b[l4_offset + 13];
+  return PacketError::kNone;
+}
+
+}  // namespace
+
+PacketError ParsePacket(const uint8_t* b, size_t len, PacketView* v) {
+  *v = PacketView{};
+  if (len < 1) return PacketError::kTruncated;
+  const int version = b[0] >> 4;
+  if (version == 4) {
+    if (len < 20) return PacketError::kTruncated;
+    const size_t ihl = size_t{b[0] & 0x0fu} * 4;
+    const size_t total = LoadBe16(b + 2);
+    if (ihl < 20 || total < ihl) return PacketError::kBadHeader;
+    if (total > len) return PacketError::kTruncated;
+    const uint16_t frag = LoadBe16(b + 6);
+    if ((frag & 0x3fff) != 0) return PacketError::kFragment;  // MF or offset
+    if (b[9] != kProtoTcp) return PacketError::kNotTcp;
+    v->family = Family::kV4;
+    v->ip_header_len = ihl;
+    v->total_len = total;
+    v->src.addr = IpAddress::FromBytes(Family::kV4, b + 12);
+    v->dst.addr = IpAddress::FromBytes(Family::kV4, b + 16);
+    return ParseTcp(b, ihl, v);
+  }
+  if (version == 6) {
+    if (len < 40) return PacketError::kTruncated;
+    const size_t total = 40 + size_t{LoadBe16(b + 4)};
+    if (total > len) return PacketError::kTruncated;
+    v->family = Family::kV6;
+    v->total_len = total;
+    v->src.addr = IpAddress::FromBytes(Family::kV6, b + 8);
+    v->dst.addr = IpAddress::FromBytes(Family::kV6, b + 24);
+    uint8_t next = b[6];
+    size_t off = 40;
+    for (int hops = 0; hops < 8; ++hops) {  // bounded extension-header walk
+      if (next == kProtoTcp) {
+        v->ip_header_len = off;
+        return ParseTcp(b, off, v);
+      }
+      if (next == kV6Fragment) return PacketError::kFragment;
+      if (next != kV6HopByHop && next != kV6Routing && next != kV6DestOpts) {
+        return PacketError::kNotTcp;
+      }
+      if (total < off + 8) return PacketError::kTruncated;
+      const size_t ext_len = (size_t{b[off + 1]} + 1) * 8;
+      next = b[off];
+      off += ext_len;
+      if (off > total) return PacketError::kTruncated;
+    }
+    return PacketError::kNotTcp;
+  }
+  return PacketError::kBadVersion;
+}
+
+uint32_t ChecksumAdd(uint32_t sum, const uint8_t* data, size_t len) {
+  size_t i = 0;
+  for (; i + 1 < len; i += 2) sum += LoadBe16(data + i);
+  if (i < len) sum += uint32_t{data[i]} << 8;
+  // Fold early so that long inputs never overflow 32 bits.
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
+
+uint16_t ChecksumFold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum & 0xffff);
+}
+
+namespace {
+
+uint16_t TcpChecksum(const uint8_t* b, const PacketView& v) {
+  const size_t tcp_len = v.total_len - v.tcp_offset;
+  uint32_t sum = 0;
+  if (v.family == Family::kV4) {
+    sum = ChecksumAdd(sum, b + 12, 8);
+  } else {
+    sum = ChecksumAdd(sum, b + 8, 32);
+  }
+  sum += kProtoTcp;
+  sum += static_cast<uint32_t>(tcp_len & 0xffff) +
+         static_cast<uint32_t>(tcp_len >> 16);
+  // Sum the TCP segment with its checksum field taken as zero.
+  sum = ChecksumAdd(sum, b + v.tcp_offset, 16);
+  sum = ChecksumAdd(sum, b + v.tcp_offset + 18, tcp_len - 18);
+  return ChecksumFold(sum);
+}
+
+uint16_t Ipv4HeaderChecksum(const uint8_t* b, size_t ihl) {
+  uint32_t sum = ChecksumAdd(0, b, 10);
+  sum = ChecksumAdd(sum, b + 12, ihl - 12);
+  return ChecksumFold(sum);
+}
+
+}  // namespace
+
+void FinalizePacket(uint8_t* b, const PacketView& v) {
+  if (v.family == Family::kV4) {
+    StoreBe16(b + 2, static_cast<uint16_t>(v.total_len));
+    StoreBe16(b + 10, Ipv4HeaderChecksum(b, v.ip_header_len));
+  } else {
+    StoreBe16(b + 4, static_cast<uint16_t>(v.total_len - 40));
+  }
+  StoreBe16(b + v.tcp_offset + 16, TcpChecksum(b, v));
+}
+
+bool ChecksumsValid(const uint8_t* b, const PacketView& v) {
+  if (v.family == Family::kV4 &&
+      LoadBe16(b + 10) != Ipv4HeaderChecksum(b, v.ip_header_len)) {
+    return false;
+  }
+  return LoadBe16(b + v.tcp_offset + 16) == TcpChecksum(b, v);
+}
+
+}  // namespace ftpalg
