@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "replay/recording_sink.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ftpalg {
+namespace {
+
+std::string_view KindText(AnnounceKind k) {
+  switch (k) {
+    case AnnounceKind::kPort: return "PORT";
+    case AnnounceKind::kEprt: return "EPRT";
+    case AnnounceKind::kLprt: return "LPRT";
+    case AnnounceKind::k227: return "227";
+    case AnnounceKind::k228: return "228";
+    case AnnounceKind::k229: return "229";
+  }
+  return "?";
+}
+
+bool Same(const Expectation& a, const Expectation& b) {
+  return a.master == b.master && a.peer == b.peer && a.target == b.target &&
+         a.nat_to == b.nat_to && a.kind == b.kind && a.announcer == b.announcer;
+}
+
+// Every string we emit is an address, a kind or a flow key: no character
+// needs escaping, but keep it safe anyway.
+void AppendString(std::string* out, std::string_view key, std::string_view v) {
+  *out += '"';
+  *out += key;
+  *out += "\":\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') *out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    *out += c;
+  }
+  *out += '"';
+}
+
+void AppendNumber(std::string* out, std::string_view key, uint64_t v) {
+  *out += '"';
+  *out += key;
+  *out += "\":";
+  *out += std::to_string(v);
+}
+
+}  // namespace
+
+std::string ExpectationToJson(const Expectation& e, uint64_t time_ms) {
+  std::string out = "{";
+  AppendNumber(&out, "session", e.session_id);
+  char time_text[32];
+  std::snprintf(time_text, sizeof time_text, "%llu.%03u",
+                static_cast<unsigned long long>(time_ms / 1000),
+                static_cast<unsigned>(time_ms % 1000));
+  out += ",\"time\":";
+  out += time_text;
+  out += ',';
+  AppendNumber(&out, "family", e.target.addr.family == Family::kV4 ? 4 : 6);
+  out += ',';
+  AppendString(&out, "kind", KindText(e.kind));
+  out += ',';
+  AppendString(&out, "direction",
+               e.announcer == Direction::kOriginal ? "original" : "reply");
+  out += ',';
+  AppendString(&out, "src", e.peer.ToString());
+  out += ',';
+  AppendString(&out, "dst", e.target.addr.ToString());
+  out += ',';
+  AppendNumber(&out, "dport", e.target.port);
+  out += ',';
+  AppendString(&out, "nat_addr", e.nat_to.addr.ToString());
+  out += ',';
+  AppendNumber(&out, "nat_port", e.nat_to.port);
+  out += ',';
+  AppendString(&out, "master", e.master.ToString());
+  out += ',';
+  AppendNumber(&out, "timeout", e.timeout_s);
+  out += '}';
+  return out;
+}
+
+InstallResult RecordingSink::Install(const Expectation& e) {
+  for (const Expectation& a : active_) {
+    if (Same(a, e)) {
+      ++refreshed_;
+      if (observer_) observer_(Event::kRefreshed, e);
+      return InstallResult::kOk;
+    }
+  }
+  for (const Expectation& a : active_) {
+    if (a.target == e.target && !(a.nat_to == e.nat_to && a.peer == e.peer)) {
+      ++busy_;
+      if (observer_) observer_(Event::kBusy, e);
+      return InstallResult::kPortBusy;
+    }
+  }
+  active_.push_back(e);
+  ++installed_;
+  jsonl_ += ExpectationToJson(e, now_ms_);
+  jsonl_ += '\n';
+  if (observer_) observer_(Event::kInstalled, e);
+  return InstallResult::kOk;
+}
+
+void RecordingSink::Remove(const Expectation& e) {
+  auto it = std::find_if(active_.begin(), active_.end(),
+                         [&](const Expectation& a) { return Same(a, e); });
+  if (it == active_.end()) return;
+  active_.erase(it);
+  ++removed_;
+  if (observer_) observer_(Event::kRemoved, e);
+}
+
+}  // namespace ftpalg

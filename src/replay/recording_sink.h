@@ -1,0 +1,50 @@
+// Offline ExpectationSink: keeps the active expectations, refuses a public
+// port already promised to another original address/port (kPortBusy, as the
+// kernel would), and renders each installed expectation as one JSON line.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ftpalg/expectation.h"
+
+namespace ftpalg {
+
+// One JSON object, no newline: "session", "time" (seconds, pcap time),
+// "family", "kind", "direction", "src", "dst", "dport", "nat_addr",
+// "nat_port", "master" ("a:p->b:q"), "timeout".
+std::string ExpectationToJson(const Expectation& e, uint64_t time_ms);
+
+class RecordingSink final : public ExpectationSink {
+ public:
+  enum class Event : uint8_t { kInstalled, kRefreshed, kBusy, kRemoved };
+  // Called for every Install/Remove, after the sink's own bookkeeping.
+  using Observer = std::function<void(Event, const Expectation&)>;
+
+  InstallResult Install(const Expectation& e) override;
+  void Remove(const Expectation& e) override;
+
+  // Pcap time stamped on the records from now on.
+  void set_now_ms(uint64_t now_ms) { now_ms_ = now_ms; }
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
+  // JSON Lines of every installed (not refreshed) expectation, in order.
+  const std::string& jsonl() const { return jsonl_; }
+  uint64_t installed() const { return installed_; }
+  uint64_t refreshed() const { return refreshed_; }
+  uint64_t busy() const { return busy_; }
+  uint64_t removed() const { return removed_; }
+  size_t active() const { return active_.size(); }
+
+ private:
+  std::vector<Expectation> active_;
+  std::string jsonl_;
+  Observer observer_;
+  uint64_t now_ms_ = 0;
+  uint64_t installed_ = 0, refreshed_ = 0, busy_ = 0, removed_ = 0;
+};
+
+}  // namespace ftpalg

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "replay/replay_options.h"
+
+#include <optional>
+
+#include "ftpalg/inet.h"
+
+namespace ftpalg {
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: ftpalg-replay [--public-ip ADDR]... [--inside CIDR]...\n"
+    "                     [--control-port N]... [--expectations FILE]\n"
+    "                     [--trace FILE] [--max-line N] [--verbose]\n"
+    "                     IN.pcap OUT.pcap\n"
+    "  --public-ip ADDR     public address replacing inside ones (at most one\n"
+    "                       IPv4 and one IPv6)\n"
+    "  --inside CIDR        inside prefix (repeatable; replaces the default\n"
+    "                       10/8 172.16/12 192.168/16 100.64/10 fc00::/7)\n"
+    "  --control-port N     FTP control port (repeatable; default 21)\n"
+    "  --expectations FILE  write expectation records as JSON Lines\n"
+    "  --trace FILE         write the golden-format text trace\n"
+    "  --max-line N         longest FTP line parsed, 64..4096 (default 512)\n"
+    "  --verbose            engine log events on stderr\n"
+    "IN: pcap, pcapng or gzip-compressed pcap. OUT: pcap, same link type.\n";
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+}  // namespace
+
+std::string_view ReplayUsage() { return kUsage; }
+
+bool ParseBoundedNumber(std::string_view text, unsigned long lo,
+                        unsigned long hi, unsigned long* out) {
+  if (text.empty() || text.size() > 10) return false;
+  unsigned long v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+std::string ParseReplayArgs(const std::vector<std::string_view>& args,
+                            ReplayOptions* out) {
+  *out = ReplayOptions{};
+  std::vector<std::string_view> positional;
+  bool inside_given = false, ports_given = false, only_positional = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (only_positional || arg.size() < 2 || arg.substr(0, 2) != "--") {
+      if (!only_positional && arg.size() > 1 && arg[0] == '-') {
+        return "unknown option " + Quote(arg);
+      }
+      positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    std::string_view name = arg;
+    std::optional<std::string_view> inline_value;
+    if (const size_t eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      inline_value = arg.substr(eq + 1);
+    }
+    if (name == "--help") {
+      out->help = true;
+      return "";
+    }
+    if (name == "--verbose") {
+      if (inline_value) return "--verbose takes no value";
+      out->verbose = true;
+      continue;
+    }
+    const bool known = name == "--public-ip" || name == "--inside" ||
+                       name == "--control-port" || name == "--expectations" ||
+                       name == "--trace" || name == "--max-line";
+    if (!known) return "unknown option " + Quote(name);
+    std::string_view value;
+    if (inline_value) {
+      value = *inline_value;
+    } else {
+      if (i + 1 >= args.size()) return std::string(name) + " needs a value";
+      value = args[++i];
+    }
+    if (value.empty()) return std::string(name) + " needs a non-empty value";
+
+    if (name == "--public-ip") {
+      auto a = IpAddress::Parse(value);
+      if (!a) return "--public-ip: not an IP address: " + Quote(value);
+      auto& slot = a->family == Family::kV4 ? out->engine.public_v4
+                                            : out->engine.public_v6;
+      if (slot) {
+        return std::string("--public-ip: more than one ") +
+               (a->family == Family::kV4 ? "IPv4" : "IPv6") +
+               " address (at most one per family)";
+      }
+      slot = *a;
+    } else if (name == "--inside") {
+      auto c = Cidr::Parse(value);
+      if (!c) return "--inside: not a CIDR prefix: " + Quote(value);
+      if (!inside_given) out->engine.inside.clear();
+      inside_given = true;
+      out->engine.inside.push_back(*c);
+    } else if (name == "--control-port") {
+      unsigned long port = 0;
+      if (!ParseBoundedNumber(value, 1, 65535, &port)) {
+        return "--control-port: not a port number within 1..65535: " + Quote(value);
+      }
+      if (!ports_given) out->engine.control_ports.clear();
+      ports_given = true;
+      if (!out->engine.IsControlPort(static_cast<uint16_t>(port))) {
+        out->engine.control_ports.push_back(static_cast<uint16_t>(port));
+      }
+    } else if (name == "--max-line") {
+      unsigned long n = 0;
+      if (!ParseBoundedNumber(value, 64, 4096, &n)) {
+        return "--max-line: not a number within 64..4096: " + Quote(value);
+      }
+      out->engine.max_line_len = static_cast<uint16_t>(n);
+    } else if (name == "--expectations") {
+      if (!out->expectations_path.empty()) return "--expectations given twice";
+      out->expectations_path = std::string(value);
+    } else if (name == "--trace") {
+      if (!out->trace_path.empty()) return "--trace given twice";
+      out->trace_path = std::string(value);
+    }
+  }
+  if (positional.size() != 2) {
+    return positional.size() < 2 ? "missing IN.pcap and/or OUT.pcap"
+                                 : "too many arguments: " + Quote(positional[2]);
+  }
+  out->input = std::string(positional[0]);
+  out->output = std::string(positional[1]);
+  if (out->input == out->output) return "IN and OUT must be different files";
+  if (std::string err = out->engine.Validate(); !err.empty()) {
+    return "invalid configuration: " + err;
+  }
+  return "";
+}
+
+}  // namespace ftpalg
