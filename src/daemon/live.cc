@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon/live.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "ftpalg/stats.h"
+
+namespace ftpalg {
+namespace {
+
+constexpr size_t kBurst = 256;         // messages per wakeup
+constexpr size_t kDrainBudget = 4096;  // messages read at shutdown
+constexpr size_t kMaxConfigBytes = 1024 * 1024;
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+uint64_t MonotonicMs() {
+  struct timespec ts {};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000u +
+         static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
+}
+
+// One row of /proc/net/netfilter/nfnetlink_queue.
+struct KernelQueue {
+  bool found = false;
+  uint32_t portid = 0, total = 0, dropped = 0, user_dropped = 0;
+};
+
+KernelQueue ReadKernelQueue(uint16_t queue) {
+  KernelQueue k;
+  std::ifstream in("/proc/net/netfilter/nfnetlink_queue");
+  std::string line;
+  for (int rows = 0; rows < 65536 && std::getline(in, line); ++rows) {
+    std::istringstream f(line);
+    uint32_t num = 0, mode = 0, range = 0;
+    if (!(f >> num >> k.portid >> k.total >> mode >> range >> k.dropped >>
+          k.user_dropped)) {
+      continue;
+    }
+    if (num == queue) {
+      k.found = true;
+      return k;
+    }
+  }
+  return KernelQueue{};
+}
+
+std::string KernelQueueText(uint16_t queue) {
+  const KernelQueue k = ReadKernelQueue(queue);
+  if (!k.found) return "q" + std::to_string(queue) + "=unbound";
+  return "q" + std::to_string(queue) + " portid=" + std::to_string(k.portid) +
+         " waiting=" + std::to_string(k.total) +
+         " kernel_dropped=" + std::to_string(k.dropped) +
+         " user_dropped=" + std::to_string(k.user_dropped);
+}
+
+// Why binding a queue failed, in operator words.
+std::string BindError(uint16_t queue, int err, uint32_t own_portid) {
+  std::string s = "cannot bind NFQUEUE queue " + std::to_string(queue) + ": " +
+                  std::strerror(err);
+  if (err == EPERM) {
+    const KernelQueue k = ReadKernelQueue(queue);
+    if (k.found && k.portid != own_portid) {
+      s += ": the queue is already bound by netlink port " +
+           std::to_string(k.portid) + " (another ftpalgd or NFQUEUE consumer?)";
+    } else {
+      s += ": needs CAP_NET_ADMIN (run as root or grant the capability)";
+    }
+  } else if (err == EBUSY) {
+    s += ": the queue is already bound (another ftpalgd?)";
+  }
+  return s;
+}
+
+bool ReadFileBounded(const std::string& path, std::string* text,
+                     std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "--config: cannot read '" + EscapeForLog(path, 200) +
+             "': " + std::strerror(errno);
+    return false;
+  }
+  text->assign(kMaxConfigBytes + 1, '\0');
+  in.read(text->data(), static_cast<std::streamsize>(text->size()));
+  text->resize(static_cast<size_t>(in.gcount()));
+  if (text->size() > kMaxConfigBytes) {
+    *error = "--config: file larger than 1 MiB";
+    return false;
+  }
+  return true;
+}
+
+std::string RunCommand(const std::string& command, int* status) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0 && out.size() < (8u << 20)) {
+    out.append(buf, n);
+  }
+  *status = pclose(p);
+  return out;
+}
+
+constexpr const char* kPathPrefix =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ";
+
+
+}  // namespace
+
+
+Decision QueueHandler::OnPacket(const nfq::QueuedPacket& meta,
+                                PacketBuffer& packet, uint64_t now_ms) {
+  if (meta.queue == control_queue_) return engine_.Process(packet, now_ms);
+  if (meta.queue == data_queue_) {
+    ++data_syns_;
+    plane_.OnDataSyn(packet.data, packet.len, now_ms);
+    return Decision{};
+  }
+  ++unknown_queue_;
+  return Decision{};
+}
+
+PlaneOptions MakePlaneOptions(const DaemonOptions& o) {
+  PlaneOptions p;
+  p.public_v4 = o.public_v4;
+  p.public_v6 = o.public_v6;
+  switch (o.mechanism) {
+    case Mechanism::kAuto: p.mechanism = PlaneOptions::Mechanism::kAuto; break;
+    case Mechanism::kExpect: p.mechanism = PlaneOptions::Mechanism::kExpect; break;
+    case Mechanism::kPrecreate:
+      p.mechanism = PlaneOptions::Mechanism::kPrecreate;
+      break;
+  }
+  p.max_expectations = MakeEngineConfig(o).max_expectations;
+  return p;
+}
+
+bool LoadOptions(const std::vector<std::string>& args, DaemonOptions* out,
+                 std::string* error) {
+  const std::vector<std::string_view> views(args.begin(), args.end());
+  DaemonOptions cli;
+  if (!ParseArgs(views, &cli, error)) return false;
+  if (cli.config_file.empty() || cli.help || cli.version) {
+    *out = cli;
+    return true;
+  }
+  std::string text;
+  if (!ReadFileBounded(cli.config_file, &text, error)) return false;
+  std::vector<std::string> file_args;
+  if (!ConfigTextToArgs(text, &file_args, error)) {
+    *error = cli.config_file + ": " + *error;
+    return false;
+  }
+  DaemonOptions merged;
+  const std::vector<std::string_view> file_views(file_args.begin(),
+                                                 file_args.end());
+  if (!ParseArgs(file_views, &merged, error)) {
+    *error = cli.config_file + ": " + *error;
+    return false;
+  }
+  if (!ParseArgs(views, &merged, error)) return false;
+  *out = merged;
+  return true;
+}
+
+namespace {
+
+class Daemon {
+ public:
+  Daemon(const std::vector<std::string>& args, const DaemonOptions& options,
+         StderrLogger& logger)
+      : args_(args), options_(options), logger_(logger) {}
+  int Run();
+
+ private:
+  void Info(const std::string& s) { logger_.Log(LogLevel::kInfo, s); }
+  void Error(const std::string& s) { logger_.Log(LogLevel::kError, s); }
+  void LogCounters();
+  void Reload();
+  // True when the daemon must stop.
+  bool HandleSignals(int fd);
+
+  const std::vector<std::string>& args_;
+  DaemonOptions options_;
+  StderrLogger& logger_;
+  Stats stats_;
+  EngineConfig config_;
+  std::unique_ptr<ConntrackPlane> plane_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<NfqueueSocket> socket_;
+  std::unique_ptr<QueueHandler> handler_;
+};
+
+void Daemon::LogCounters() {
+  Info("counters: sessions=" + std::to_string(engine_->session_count()) +
+       " data_syns=" + std::to_string(handler_->data_syns()) + " " +
+       stats_.ToString(/*nonzero_only=*/true));
+  Info("counters: " + socket_->counters().ToString() +
+       " log_suppressed=" + std::to_string(logger_.suppressed_total()));
+  Info("counters: kernel " + KernelQueueText(options_.queue) + "; " +
+       KernelQueueText(options_.data_queue()));
+  Info("counters: " + plane_->Counters());
+}
+
+void Daemon::Reload() {
+  DaemonOptions fresh;
+  std::string error;
+  if (!LoadOptions(args_, &fresh, &error)) {
+    logger_.Log(LogLevel::kWarn, "reload failed: " + error +
+                                     "; the running configuration stays");
+    return;
+  }
+  logger_.set_min_level(fresh.log_level);
+  logger_.ResetRateLimits();
+  DaemonOptions compare = fresh;
+  compare.log_level = options_.log_level;
+  if (DescribeOptions(compare) != DescribeOptions(options_)) {
+    logger_.Log(LogLevel::kWarn,
+                "reload: only --log-level changes live; restart ftpalgd for: " +
+                    DescribeOptions(fresh));
+  }
+  options_.log_level = fresh.log_level;
+  Info("reloaded: " + DescribeOptions(options_) + "; log rate limits reset");
+}
+
+bool Daemon::HandleSignals(int fd) {
+  bool stop = false;
+  struct signalfd_siginfo si {};
+  for (int i = 0; i < 64 && read(fd, &si, sizeof(si)) == sizeof(si); ++i) {
+    switch (si.ssi_signo) {
+      case SIGTERM:
+      case SIGINT:
+        Info(std::string("signal ") + (si.ssi_signo == SIGTERM ? "TERM" : "INT") +
+             ": stopping");
+        stop = true;
+        break;
+      case SIGHUP:
+        Reload();
+        break;
+      case SIGUSR1:
+        LogCounters();
+        break;
+      default:
+        break;
+    }
+  }
+  return stop;
+}
+
+int Daemon::Run() {
+  config_ = MakeEngineConfig(options_);
+  if (const std::string e = config_.Validate(); !e.empty()) {
+    Error("invalid configuration: " + e);
+    return 2;
+  }
+
+  // Signals arrive through a signalfd, read in the loop.
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&mask, s);
+  if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0) {
+    Error(std::string("sigprocmask: ") + std::strerror(errno));
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  UniqueFd sig_fd(signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  UniqueFd timer_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (sig_fd.get() < 0 || timer_fd.get() < 0) {
+    Error(std::string("signalfd/timerfd: ") + std::strerror(errno));
+    return 1;
+  }
+  struct itimerspec tick {};
+  tick.it_interval.tv_sec = 1;
+  tick.it_value.tv_sec = 1;
+  timerfd_settime(timer_fd.get(), 0, &tick, nullptr);
+
+  std::string error;
+  int error_number = 0;
+  socket_ = NfqueueSocket::Open(logger_, &error, &error_number);
+  if (!socket_) {
+    Error(error);
+    return 1;
+  }
+  plane_ = ConntrackPlane::Open(MakePlaneOptions(options_), logger_, &error);
+  if (!plane_) {
+    Error("conntrack: " + error);
+    return 1;
+  }
+  engine_ = std::make_unique<Engine>(config_, plane_->sink(), plane_->resolver(),
+                                     logger_, stats_);
+  handler_ = std::make_unique<QueueHandler>(options_.queue, options_.data_queue(),
+                                            *engine_, *plane_);
+
+  for (uint16_t q : {options_.queue, options_.data_queue()}) {
+    nfq::QueueConfig qc;
+    qc.queue = q;
+    qc.max_len = options_.queue_maxlen;
+    qc.fail_open = !options_.fail_closed;
+    const int rc = socket_->Bind(qc);
+    if (rc != 0) {
+      Error(BindError(q, rc, socket_->portid()));
+      if (q != options_.queue) socket_->Unbind(options_.queue);
+      plane_->RemoveAll();
+      return 1;
+    }
+  }
+  Info("ftpalgd " + std::string(kVersion) + ": " + DescribeOptions(options_));
+  Info(std::string("control queue ") + std::to_string(options_.queue) +
+       " (client->server raw PREROUTING, server->client mangle PREROUTING), "
+       "data-SYN queue " + std::to_string(options_.data_queue()) + "; " +
+       (options_.fail_closed
+            ? "fail-closed: packets are dropped when the queue overflows"
+            : "fail-open: packets pass unchanged when the queue overflows") +
+       "; rules use --queue-bypass");
+  Info("conntrack: " + plane_->Describe());
+  Info("ready");
+
+  int status = 0;
+  bool stop = false;
+  while (!stop) {
+    struct pollfd fds[3] = {{socket_->fd(), POLLIN, 0},
+                            {sig_fd.get(), POLLIN, 0},
+                            {timer_fd.get(), POLLIN, 0}};
+    const int n = poll(fds, 3, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Error(std::string("poll: ") + std::strerror(errno));
+      status = 1;
+      break;
+    }
+    if ((fds[0].revents & (POLLIN | POLLERR)) != 0) {
+      socket_->ReceiveBurst(*handler_, MonotonicMs(), kBurst);
+    }
+    if ((fds[2].revents & POLLIN) != 0) {
+      uint64_t ticks = 0;
+      if (read(timer_fd.get(), &ticks, sizeof(ticks)) < 0) ticks = 0;
+      const uint64_t now = MonotonicMs();
+      engine_->Expire(now);
+      plane_->Expire(now);
+      logger_.FlushSuppressed();
+    }
+    if ((fds[1].revents & POLLIN) != 0) stop = HandleSignals(sig_fd.get());
+  }
+
+  // Packets still waiting would be dropped by the kernel at unbind: handle
+  // what is already in the socket, then unbind (new packets then take the
+  // rules' --queue-bypass), then take down the data-connection state.
+  socket_->ReceiveBurst(*handler_, MonotonicMs(), kDrainBudget);
+  for (uint16_t q : {options_.queue, options_.data_queue()}) {
+    if (const int rc = socket_->Unbind(q); rc != 0) {
+      logger_.Log(LogLevel::kWarn, "unbind queue " + std::to_string(q) + ": " +
+                                       std::strerror(rc));
+    }
+  }
+  engine_->Shutdown();
+  plane_->RemoveAll();
+  LogCounters();
+  Info("stopped");
+  logger_.FlushSuppressed();
+  return status;
+}
+
+}  // namespace
+
+int RunDaemon(const std::vector<std::string>& args, const DaemonOptions& options,
+              StderrLogger& logger) {
+  Daemon d(args, options, logger);
+  return d.Run();
+}
+
+int RunCheck(const DaemonOptions& options, std::FILE* out) {
+  bool ready = true;
+  auto line = [&](const char* tag, const std::string& text) {
+    std::fprintf(out, "%-6s %s\n", tag, text.c_str());
+  };
+  std::fprintf(out, "ftpalgd %s --check\n", std::string(kVersion).c_str());
+
+  const EngineConfig config = MakeEngineConfig(options);
+  if (const std::string e = config.Validate(); !e.empty()) {
+    line("FAIL", "configuration: " + e);
+    ready = false;
+  } else {
+    line("ok", "configuration: " + DescribeOptions(options));
+  }
+
+  // NFQUEUE: can both queues be bound right now?
+  NullLogger quiet;
+  std::string error;
+  int error_number = 0;
+  auto sock = NfqueueSocket::Open(quiet, &error, &error_number);
+  if (!sock) {
+    line("FAIL", "nfqueue: " + error);
+    ready = false;
+  } else {
+    bool bound_all = true;
+    for (uint16_t q : {options.queue, options.data_queue()}) {
+      nfq::QueueConfig qc;
+      qc.queue = q;
+      qc.fail_open = !options.fail_closed;
+      const int rc = sock->Bind(qc);
+      if (rc != 0) {
+        line("FAIL", "nfqueue: " + BindError(q, rc, sock->portid()));
+        bound_all = false;
+        ready = false;
+      } else {
+        sock->Unbind(q);
+      }
+    }
+    if (bound_all) {
+      line("ok", "nfqueue: queues " + std::to_string(options.queue) + " and " +
+                     std::to_string(options.data_queue()) +
+                     " can be bound (copy 0xffff, " +
+                     (options.fail_closed ? "fail-closed" : "fail-open") + ")");
+    }
+  }
+
+  // Conntrack: ctnetlink, expectations, pending sets; the plane explains.
+  std::string report;
+  const bool ct_ok = ProbeConntrack(MakePlaneOptions(options), &report);
+  if (!ct_ok) ready = false;
+  {
+    std::istringstream lines(report);
+    std::string l;
+    while (std::getline(lines, l)) line(ct_ok ? "ok" : "FAIL", "conntrack: " + l);
+  }
+
+  // nft queue: this project installs iptables NFQUEUE rules either way.
+  int status = 0;
+  const std::string nft_path =
+      RunCommand(std::string(kPathPrefix) + "command -v nft 2>/dev/null", &status);
+  if (nft_path.empty()) {
+    line("info", "nft: not installed: iptables NFQUEUE used");
+  } else {
+    const std::string nft_out = RunCommand(
+        std::string(kPathPrefix) +
+            "printf 'table inet ftpalg_probe { chain c { type filter hook "
+            "prerouting priority 0; queue num 0 bypass; } }\\n' | "
+            "nft -c -f - 2>&1",
+        &status);
+    if (status == 0) {
+      line("info", "nft: kernel has nft queue; ftpalg-rules uses iptables "
+                   "NFQUEUE all the same");
+    } else {
+      line("info", "nft: no nft queue on this kernel: iptables NFQUEUE used");
+    }
+  }
+
+  // The kernel FTP helper must never see the connections ftpalgd handles.
+  std::string rules;
+  bool have_iptables = false;
+  for (const char* tool : {"iptables-save", "ip6tables-save"}) {
+    const std::string text = RunCommand(
+        std::string(kPathPrefix) + tool + " 2>/dev/null", &status);
+    if (status == 0) have_iptables = true;
+    rules += text;
+  }
+  if (!have_iptables) {
+    line("FAIL", "iptables: iptables-save did not run: iptables is needed");
+    ready = false;
+  } else {
+    std::istringstream lines(rules);
+    std::string l;
+    bool helper = false;
+    size_t ours = 0;
+    while (std::getline(lines, l)) {
+      if (l.find("--helper ftp") != std::string::npos) {
+        line("FAIL", "kernel FTP helper attached: " + l +
+                         " (ftpalgd and the kernel helper must never handle "
+                         "the same connection: remove that rule)");
+        helper = true;
+      }
+      if (l.find("--comment ftpalg") != std::string::npos) ++ours;
+    }
+    if (helper) {
+      ready = false;
+    } else {
+      line("ok", "kernel FTP helper: not attached (no --helper ftp rule)");
+    }
+    if (ours == 0) {
+      line("warn", "rules: no ftpalg rules installed: run "
+                   "`scripts/ftpalg-rules install` before starting ftpalgd");
+    } else {
+      line("ok", "rules: " + std::to_string(ours) + " ftpalg rules installed");
+    }
+  }
+
+  std::fprintf(out, "%s\n", ready ? "ready" : "not ready");
+  return ready ? 0 : 1;
+}
+
+}  // namespace ftpalg
