@@ -1,0 +1,602 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Builds the synthetic FTP captures in pcaps/synthetic/ (and their .args sidecars).
+
+    /usr/bin/python3 scripts/gen_pcaps.py [--out DIR]     write the captures
+    /usr/bin/python3 scripts/gen_pcaps.py --check DIR     regenerate into a temporary
+                                                          directory and compare byte for byte
+
+Deterministic: fixed base time, MACs, ISNs and IP ids; the pcap files are written
+by this script (not by scapy's writer). Every session is a realistic TCP exchange:
+SYN / SYN-ACK / ACK, the server's 220 greeting first, ACKs with correct numbers, FIN.
+Addresses: clients 10.7.0.2 / 192.168.10.2 / fd00:10::2, servers 192.168.20.2 /
+10.20.0.2 / fd00:20::2; public 203.0.113.1 and 2001:db8:1::1 (given in the .args).
+"""
+import argparse
+import filecmp
+import os
+import struct
+import sys
+import tempfile
+
+from scapy.all import IP, IPv6, IPv6ExtHdrDestOpt, TCP, Ether, Dot1Q, Raw, raw  # noqa
+
+BASE_TIME = 1700000000          # 2023-11-14T22:13:20Z
+STEP_US = 1000                  # 1 ms between records
+MAC_CLIENT = "02:00:00:00:00:01"
+MAC_SERVER = "02:00:00:00:00:02"
+ARGS = "--public-ip 203.0.113.1 --public-ip 2001:db8:1::1\n"
+
+LINKTYPE_ETHERNET = 1
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_LINUX_SLL2 = 276
+
+C4, C4B, S4, S4B = "10.7.0.2", "192.168.10.2", "192.168.20.2", "10.20.0.2"
+C6, S6 = "fd00:10::2", "fd00:20::2"
+
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+class Capture:
+    """Records with a fixed clock; link layer chosen per capture."""
+
+    def __init__(self, link="eth", vlans=(), nano=False):
+        self.link, self.vlans, self.nano = link, vlans, nano
+        self.records, self.t_us = [], 0
+
+    def add(self, ip_pkt, from_client):
+        src, dst = (MAC_CLIENT, MAC_SERVER) if from_client else (MAC_SERVER, MAC_CLIENT)
+        l3 = raw(ip_pkt)
+        ethertype = 0x86DD if isinstance(ip_pkt, IPv6) else 0x0800
+        if self.link == "eth":
+            frame = Ether(src=src, dst=dst)
+            for i, vid in enumerate(self.vlans):
+                frame = frame / Dot1Q(vlan=vid)
+            frame = raw(frame / ip_pkt)
+            if self.vlans:   # outer tag 802.1ad (QinQ)
+                frame = frame[:12] + b"\x88\xa8" + frame[14:]
+        elif self.link == "sll":
+            pkttype = 4 if from_client else 0
+            frame = struct.pack(">HHH8sH", pkttype, 1, 6, mac_bytes(src) + b"\0\0", ethertype) + l3
+        elif self.link == "sll2":
+            pkttype = 4 if from_client else 0
+            frame = struct.pack(">HHIHBB8s", ethertype, 0, 2, 1, pkttype, 6,
+                                mac_bytes(src) + b"\0\0") + l3
+        else:
+            raise ValueError(self.link)
+        self.t_us += STEP_US
+        self.records.append((self.t_us, frame))
+
+    def linktype(self):
+        return {"eth": LINKTYPE_ETHERNET, "sll": LINKTYPE_LINUX_SLL,
+                "sll2": LINKTYPE_LINUX_SLL2}[self.link]
+
+    def bytes(self):
+        magic = 0xA1B23C4D if self.nano else 0xA1B2C3D4
+        out = [struct.pack("<IHHiIII", magic, 2, 4, 0, 0, 65535, self.linktype())]
+        for t_us, frame in self.records:
+            sec = BASE_TIME + t_us // 1000000
+            sub = (t_us % 1000000) * (1000 if self.nano else 1)
+            out.append(struct.pack("<IIII", sec, sub, len(frame), len(frame)))
+            out.append(frame)
+        return b"".join(out)
+
+
+class Tcp:
+    """One TCP connection; tracks both sides' next sequence numbers."""
+
+    def __init__(self, cap, cli, srv, cport, sport=21, cisn=1000000, sisn=5000000,
+                 ext_header=False):
+        self.cap, self.cli, self.srv, self.cport, self.sport = cap, cli, srv, cport, sport
+        self.v6 = ":" in cli
+        self.c_next, self.s_next = cisn, sisn
+        self.ext_header = ext_header
+        self.ip_id = 100
+
+    def pkt(self, from_client, flags, seq, ack, payload=b"", options=None):
+        src, dst = (self.cli, self.srv) if from_client else (self.srv, self.cli)
+        sp, dp = (self.cport, self.sport) if from_client else (self.sport, self.cport)
+        tcp = TCP(sport=sp, dport=dp, flags=flags, seq=seq & 0xFFFFFFFF,
+                  ack=ack & 0xFFFFFFFF, window=64240, options=options or [])
+        if self.v6:
+            l3 = IPv6(src=src, dst=dst, hlim=64)
+            if self.ext_header:
+                l3 = l3 / IPv6ExtHdrDestOpt()
+        else:
+            self.ip_id += 1
+            l3 = IP(src=src, dst=dst, ttl=64, id=self.ip_id, flags="DF")
+        p = l3 / tcp
+        if payload:
+            p = p / Raw(payload)
+        self.cap.add(p, from_client)
+
+    def handshake(self):
+        self.pkt(True, "S", self.c_next, 0, options=[("MSS", 1460)])
+        self.pkt(False, "SA", self.s_next, self.c_next + 1, options=[("MSS", 1460)])
+        self.c_next += 1
+        self.s_next += 1
+        self.pkt(True, "A", self.c_next, self.s_next)
+
+    def c(self, data, ack=True):
+        """Client sends data (one segment); the server ACKs it unless ack=False."""
+        self.pkt(True, "PA", self.c_next, self.s_next, data)
+        self.c_next += len(data)
+        if ack:
+            self.pkt(False, "A", self.s_next, self.c_next)
+
+    def s(self, data, ack=True):
+        self.pkt(False, "PA", self.s_next, self.c_next, data)
+        self.s_next += len(data)
+        if ack:
+            self.pkt(True, "A", self.c_next, self.s_next)
+
+    def ack_c(self, options=None):
+        """Server ACKs everything the client sent."""
+        self.pkt(False, "A", self.s_next, self.c_next, options=options)
+
+    def ack_s(self):
+        self.pkt(True, "A", self.c_next, self.s_next)
+
+    def login(self, greeting=b"220 (vsFTPd 3.0.3)\r\n"):
+        self.s(greeting)
+        self.c(b"USER anonymous\r\n")
+        self.s(b"331 Please specify the password.\r\n")
+        self.c(b"PASS guest@\r\n")
+        self.s(b"230 Login successful.\r\n")
+
+    def close(self):
+        self.c(b"QUIT\r\n")
+        self.s(b"221 Goodbye.\r\n")
+        self.pkt(False, "FA", self.s_next, self.c_next)
+        self.s_next += 1
+        self.pkt(True, "FA", self.c_next, self.s_next)
+        self.c_next += 1
+        self.pkt(False, "A", self.s_next, self.c_next)
+
+
+def ftp(cap, cli=C4, srv=S4, cport=40000, **kw):
+    t = Tcp(cap, cli, srv, cport, **kw)
+    t.handshake()
+    t.login()
+    return t
+
+
+def port_text(addr, port):
+    return ",".join(addr.split(".")) + ",%d,%d" % (port >> 8, port & 255)
+
+
+def active_list(t, cmd):
+    t.c(cmd)
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n")
+    t.s(b"226 Directory send OK.\r\n")
+
+
+def passive(t, req, reply):
+    t.c(req)
+    t.s(reply)
+
+
+# ---------------------------------------------------------------- cases
+
+def port_basic(cap):
+    t = ftp(cap)
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    # the data connection itself: not a control connection, passes untouched
+    d = Tcp(cap, S4, C4, 20, sport=50000, cisn=7000000, sisn=8000000)
+    d.handshake()
+    d.c(b"-rw-r--r-- 1 ftp ftp 42 Nov 14 22:13 readme.txt\r\n")
+    t.close()
+
+
+def port_shrink(cap):
+    t = ftp(cap, cli=C4B)
+    active_list(t, b"PORT 192,168,10,2,195,80\r\n")
+    t.close()
+
+
+def port_lowercase(cap):
+    t = ftp(cap)
+    active_list(t, b"port 10,7,0,2,195,80\r\n")
+    t.close()
+
+
+def port_two_rewrites(cap):
+    t = ftp(cap)
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.close()
+
+
+def port_pipelined_list(cap):
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,2,195,80\r\nLIST\r\n")
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n")
+    t.s(b"226 Directory send OK.\r\n")
+    t.close()
+
+
+def port_type_same_segment(cap):
+    t = ftp(cap)
+    t.c(b"TYPE I\r\nPORT 10,7,0,2,195,80\r\n")
+    t.s(b"200 Switching to Binary mode.\r\n200 PORT command successful.\r\n")
+    t.c(b"RETR file.bin\r\n")
+    t.s(b"150 Opening BINARY mode data connection.\r\n")
+    t.s(b"226 Transfer complete.\r\n")
+    t.close()
+
+
+def port_split_two(cap):
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,", ack=False)
+    t.c(b"2,195,80\r\n")
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def port_one_byte_segments(cap):
+    t = ftp(cap)
+    for b in b"PORT 10,7,0,2,195,80\r\n":
+        t.c(bytes([b]))
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def eprt_v4(cap):
+    t = ftp(cap)
+    active_list(t, b"EPRT |1|10.7.0.2|50000|\r\n")
+    t.close()
+
+
+def eprt_v6_forms(cap):
+    t = ftp(cap, cli=C6, srv=S6, cport=40000)
+    active_list(t, b"EPRT |2|fd00:10::2|50000|\r\n")
+    t.close()
+    t = ftp(cap, cli=C6, srv=S6, cport=40001, cisn=2000000, sisn=6000000)
+    active_list(t, b"EPRT |2|fd00:0010:0000:0000:0000:0000:0000:0002|50001|\r\n")
+    t.close()
+    t = ftp(cap, cli=C6, srv=S6, cport=40002, cisn=3000000, sisn=7000000)
+    active_list(t, b"EPRT |2|::ffff:10.7.0.2|50002|\r\n")
+    t.close()
+    # v4-mapped form of the sender's own address on an IPv4 control connection
+    t = ftp(cap, cli=C4, srv=S4, cport=40003, cisn=4000000, sisn=8000000)
+    active_list(t, b"EPRT |2|::ffff:10.7.0.2|50003|\r\n")
+    t.close()
+
+
+def pasv_227_forms(cap):
+    t = ftp(cap)
+    for reply in (b"227 Entering Passive Mode (192,168,20,2,195,81).\r\n",
+                  b"227 Entering Passive Mode (192,168,20,2,195,82)\r\n",
+                  b"227 Entering Passive Mode 192,168,20,2,195,83\r\n",
+                  b"227 =192,168,20,2,195,84\r\n",
+                  b"227 192,168,20,2,195,85\r\n",
+                  b"227 Entering Passive Mode (192, 168, 20, 2, 195, 86)\r\n",
+                  b"227 entering passive mode (192,168,20,2,195,87).\r\n"):
+        passive(t, b"PASV\r\n", reply)
+        t.c(b"LIST\r\n")
+        t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def pasv_227_multiline(cap):
+    t = ftp(cap)
+    passive(t, b"PASV\r\n",
+            b"227-Passive mode on\r\n227 Entering Passive Mode (192,168,20,2,195,81)\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def epsv_229(cap):
+    t = ftp(cap)
+    passive(t, b"EPSV\r\n", b"229 Entering Extended Passive Mode (|||50001|)\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    passive(t, b"EPSV\r\n", b"229 Extended Passive mode OK (!!!50002!)\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def passive_crossed(cap):
+    t = ftp(cap)
+    passive(t, b"EPSV\r\n", b"227 Entering Passive Mode (192,168,20,2,195,81).\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    passive(t, b"PASV\r\n", b"229 Entering Extended Passive Mode (|||50002|)\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def unsolicited_227(cap):
+    t = ftp(cap)
+    t.c(b"NOOP\r\n")
+    t.s(b"227 Entering Passive Mode (192,168,20,2,195,81).\r\n")
+    t.close()
+
+
+def port_bounce(cap):
+    t = ftp(cap)
+    active_list(t, b"PORT 192,168,30,9,195,80\r\n")
+    active_list(t, b"PORT 203,0,113,77,0,80\r\n")
+    t.close()
+
+
+def port_low_port(cap):
+    t = ftp(cap)
+    active_list(t, b"PORT 10,7,0,2,0,22\r\n")
+    t.close()
+
+
+def port_octet_overflow(cap):
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,258,195,80\r\n")
+    t.s(b"501 Illegal PORT command.\r\n")
+    t.c(b"PORT 10,7,0,2,256,80\r\n")
+    t.s(b"501 Illegal PORT command.\r\n")
+    t.c(b"PORT 10,7,0,0002,195,80\r\n")
+    t.s(b"501 Illegal PORT command.\r\n")
+    t.close()
+
+
+def reply_227_logout(cap):
+    t = ftp(cap)
+    passive(t, b"PASV\r\n", b"227 Logout.\r\n")
+    t.close()
+
+
+def overlong_line(cap):
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,2,195,80 " + b"X" * 600 + b"\r\n")
+    t.s(b"500 Command too long.\r\n")
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.close()
+
+
+def lprt_lpsv_228(cap):
+    t = ftp(cap)
+    active_list(t, b"LPRT 4,4,10,7,0,2,2,195,80\r\n")
+    passive(t, b"LPSV\r\n", b"228 Entering Long Passive Mode (4,4,192,168,20,2,2,195,81)\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def auth_tls_binary(cap):
+    t = ftp(cap)
+    t.c(b"AUTH TLS\r\n")
+    t.s(b"234 Proceed with negotiation.\r\n")
+    # "TLS records" whose bytes happen to contain FTP-looking lines
+    t.c(b"\x16\x03\x01\x00\x40" + bytes(range(0x20, 0x40)) +
+        b"\r\nPORT 10,7,0,2,195,80\r\n" + b"\x00\xff" * 8)
+    t.s(b"\x16\x03\x03\x00\x50" + b"\x8a\x00" * 6 +
+        b"\r\n227 Entering Passive Mode (10,7,0,2,195,81)\r\n" +
+        b"\r\n227 Entering Passive Mode (192,168,20,2,195,82)\r\n" + b"\x01\x02" * 8)
+    t.c(b"\x17\x03\x03\x00\x20PASV\r\n" + b"\x9c" * 16)
+    t.s(b"\x17\x03\x03\x00\x30227 Entering Passive Mode (192,168,20,2,195,83)\r\n")
+    t.pkt(True, "FA", t.c_next, t.s_next)
+    t.c_next += 1
+    t.pkt(False, "FA", t.s_next, t.c_next)
+    t.s_next += 1
+    t.pkt(True, "A", t.c_next, t.s_next)
+
+
+def seq_wrap(cap):
+    t = Tcp(cap, C4, S4, 40000, cisn=0xFFFFFFFF - 50, sisn=0xFFFFFFFF - 40)
+    t.handshake()
+    t.login(greeting=b"220 ready\r\n")                # server stream wraps in 331
+    t.c(b"TYPE I\r\n")
+    t.s(b"200 Switching to Binary mode.\r\n")
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")     # client stream wraps here
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.close()
+
+
+def retransmit_rewritten(cap):
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,2,195,80\r\n", ack=False)
+    t.c_next -= len(b"PORT 10,7,0,2,195,80\r\n")   # timeout: same segment again
+    t.c(b"PORT 10,7,0,2,195,80\r\n")
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def retransmit_repacketized(cap):
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,2,195,80\r\n", ack=False)
+    t.c(b"LIST\r\n", ack=False)
+    # both lost beyond the gateway: the retransmission coalesces them
+    t.c_next -= len(b"PORT 10,7,0,2,195,80\r\nLIST\r\n")
+    t.c(b"PORT 10,7,0,2,195,80\r\nLIST\r\n")
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    # and a retransmission that starts in the middle of the rewritten line
+    t.c(b"PORT 10,7,0,2,195,81\r\n", ack=False)
+    t.c_next -= len(b"0,2,195,81\r\n")
+    t.pkt(True, "PA", t.c_next, t.s_next, b"0,2,195,81\r\n")
+    t.c_next += len(b"0,2,195,81\r\n")
+    t.ack_c()
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.close()
+
+
+def sack_after_rewrite(cap):
+    t = ftp(cap)
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    a0 = t.c_next
+    t.c(b"NOOP\r\n", ack=False)
+    b0 = t.c_next
+    t.c(b"SYST\r\n", ack=False)
+    c0 = t.c_next
+    t.c(b"STAT\r\n", ack=False)
+    c1 = t.c_next
+    # SYST lost after the gateway: ACK up to NOOP, SACK the STAT
+    t.pkt(False, "A", t.s_next, b0, options=[("SAck", (c0, c1))])
+    t.pkt(True, "PA", b0, t.s_next, b"SYST\r\n")       # retransmission
+    t.ack_c()
+    t.s(b"200 NOOP ok.\r\n215 UNIX Type: L8\r\n211 FTP server status.\r\n")
+    # spurious retransmission of the STAT: D-SACK below the ACK
+    t.pkt(True, "PA", c0, t.s_next, b"STAT\r\n")
+    t.pkt(False, "A", t.s_next, t.c_next, options=[("SAck", (c0, c1))])
+    # SACK for a block that spans the earlier rewrite
+    t.pkt(False, "A", t.s_next, t.c_next, options=[("SAck", (a0 - 30, a0))])
+    t.close()
+
+
+def reordering(cap):
+    t = ftp(cap)
+    port = b"PORT 10,7,0,2,195,80\r\n"
+    p0 = t.c_next
+    # LIST (sent second) reaches the gateway first
+    t.pkt(True, "PA", p0 + len(port), t.s_next, b"LIST\r\n")
+    t.pkt(False, "A", t.s_next, p0, options=[("SAck", (p0 + len(port), p0 + len(port) + 6))])
+    t.pkt(True, "PA", p0, t.s_next, port)
+    t.c_next = p0 + len(port) + 6
+    t.ack_c()
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def slipstream_http(cap):
+    t = Tcp(cap, C4, S4, 40000)
+    t.handshake()
+    head = (b"POST /upload HTTP/1.1\r\nHost: 192.168.20.2:21\r\n"
+            b"Content-Type: text/plain\r\nContent-Length: 1500\r\n\r\n")
+    body1 = head + b"A" * (1400 - len(head))
+    t.c(body1, ack=False)
+    t.c(b"PORT 10,7,0,2,13,236\r\n" + b"B" * 78)
+    t.s(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    t.pkt(False, "FA", t.s_next, t.c_next)
+    t.s_next += 1
+    t.pkt(True, "FA", t.c_next, t.s_next)
+    t.c_next += 1
+    t.pkt(False, "A", t.s_next, t.c_next)
+
+
+def midstream_pickup(cap):
+    t = Tcp(cap, C4, S4, 40000, cisn=1234567, sisn=7654321)
+    t.c(b"NOOP\r\n")
+    t.s(b"200 NOOP ok.\r\n")
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    passive(t, b"PASV\r\n", b"227 Entering Passive Mode (192,168,20,2,195,81).\r\n")
+    t.close()
+
+
+def ipv6_ext_header(cap):
+    t = ftp(cap, cli=C6, srv=S6, ext_header=True)
+    active_list(t, b"EPRT |2|fd00:10::2|50000|\r\n")
+    passive(t, b"EPSV\r\n", b"229 Entering Extended Passive Mode (|||50001|)\r\n")
+    t.close()
+
+
+def port_basic_variant(cap):
+    t = ftp(cap)
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    passive(t, b"PASV\r\n", b"227 Entering Passive Mode (192,168,20,2,195,81).\r\n")
+    t.close()
+
+
+def server_10_20(cap):
+    """Second server address: 10.20.0.2 answering PASV, client 192.168.10.2."""
+    t = ftp(cap, cli=C4B, srv=S4B)
+    passive(t, b"PASV\r\n", b"227 Entering Passive Mode (10,20,0,2,195,81).\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+CASES = [
+    # name, builder, capture options, what it exercises
+    ("port_basic", port_basic, {}, "PORT rewrite that grows the line (10.7.0.2 -> 203.0.113.1), data connection untouched"),
+    ("port_shrink", port_shrink, {}, "PORT rewrite that shrinks the line (192.168.10.2)"),
+    ("port_lowercase", port_lowercase, {}, "lower-case 'port' verb"),
+    ("port_two_rewrites", port_two_rewrites, {}, "two rewrites in one session: cumulative delta"),
+    ("port_pipelined_list", port_pipelined_list, {}, "'PORT ...\\r\\nLIST\\r\\n' in one segment: LIST kept"),
+    ("port_type_same_segment", port_type_same_segment, {}, "'TYPE I\\r\\nPORT ...\\r\\n' in one segment"),
+    ("port_split_two", port_split_two, {}, "PORT split across two segments"),
+    ("port_one_byte_segments", port_one_byte_segments, {}, "PORT one byte per segment"),
+    ("eprt_v4", eprt_v4, {}, "EPRT |1| rewrite"),
+    ("eprt_v6_forms", eprt_v6_forms, {}, "EPRT |2| compressed, full and ::ffff: forms (ULA -> 2001:db8:1::1), and ::ffff: on IPv4"),
+    ("pasv_227_forms", pasv_227_forms, {}, "227 forms: parens, trailing '.', no parens, '=h,..', bare, spaces inside, lower case"),
+    ("pasv_227_multiline", pasv_227_multiline, {}, "multi-line 227 ('227-...' then '227 ...')"),
+    ("epsv_229", epsv_229, {}, "229 (|||p|) and (!!!p!): expectation, no rewrite"),
+    ("passive_crossed", passive_crossed, {}, "EPSV answered by 227, PASV answered by 229"),
+    ("unsolicited_227", unsolicited_227, {}, "227 without PASV: refused"),
+    ("port_bounce", port_bounce, {}, "PORT with a third-party address (inside and public): refused"),
+    ("port_low_port", port_low_port, {}, "PORT ...,0,22 (port < 1024): refused"),
+    ("port_octet_overflow", port_octet_overflow, {}, "octet > 255, port byte > 255, 4-digit octet: refused"),
+    ("reply_227_logout", reply_227_logout, {}, "'227 Logout.' after PASV: no numbers, refused"),
+    ("overlong_line", overlong_line, {}, "PORT line over 512 bytes passes untouched, next PORT rewritten"),
+    ("lprt_lpsv_228", lprt_lpsv_228, {}, "LPRT / LPSV / 228"),
+    ("auth_tls_binary", auth_tls_binary, {}, "AUTH TLS + 234, then binary bytes containing PORT/227 lines: untouched"),
+    ("seq_wrap", seq_wrap, {}, "ISNs near 2^32, rewrite across the wrap in both directions"),
+    ("retransmit_rewritten", retransmit_rewritten, {}, "retransmission of the rewritten segment"),
+    ("retransmit_repacketized", retransmit_repacketized, {}, "retransmission coalescing PORT+LIST; retransmission starting inside the rewritten span"),
+    ("sack_after_rewrite", sack_after_rewrite, {}, "SACK and D-SACK blocks after a rewrite"),
+    ("reordering", reordering, {}, "segment after the PORT arrives first"),
+    ("slipstream_http", slipstream_http, {}, "HTTP POST to port 21 before any 220, PORT at a segment start (NAT slipstreaming): refused"),
+    ("midstream_pickup", midstream_pickup, {}, "connection picked up without SYN"),
+    ("ipv6_ext_header", ipv6_ext_header, {}, "IPv6 with a destination-options header: EPRT |2| and 229"),
+    ("vlan_qinq", port_basic_variant, {"vlans": (100, 200)}, "Ethernet with 802.1ad + 802.1Q tags: PORT and 227"),
+    ("linux_sll", port_basic_variant, {"link": "sll"}, "Linux cooked capture (SLL): PORT and 227"),
+    ("linux_sll2", port_basic_variant, {"link": "sll2"}, "Linux cooked capture v2 (SLL2): PORT and 227"),
+    ("nanosecond_pcap", port_basic_variant, {"nano": True}, "nanosecond-resolution pcap: timestamps kept"),
+    ("server_10_20", server_10_20, {}, "227 from server 10.20.0.2 to client 192.168.10.2"),
+]
+
+
+def generate(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    names = []
+    for name, builder, opts, _ in CASES:
+        cap = Capture(**opts)
+        builder(cap)
+        with open(os.path.join(out_dir, name + ".pcap"), "wb") as f:
+            f.write(cap.bytes())
+        with open(os.path.join(out_dir, name + ".args"), "w") as f:
+            f.write(ARGS)
+        names += [name + ".pcap", name + ".args"]
+    return names
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(here, "..", "pcaps", "synthetic"))
+    ap.add_argument("--check", metavar="DIR", help="regenerate into a temp dir and compare with DIR")
+    ap.add_argument("--list", action="store_true", help="print the manifest (markdown rows)")
+    args = ap.parse_args()
+    if args.list:
+        for name, _, _, what in CASES:
+            print(f"| `synthetic/{name}.pcap` | {what} |")
+        return 0
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            names = generate(tmp)
+            bad = [n for n in names if not os.path.exists(os.path.join(args.check, n))
+                   or not filecmp.cmp(os.path.join(tmp, n), os.path.join(args.check, n), shallow=False)]
+        if bad:
+            print("differs from a fresh generation: " + " ".join(bad))
+            return 1
+        print(f"ok: {len(names)} files identical")
+        return 0
+    names = generate(args.out)
+    print(f"wrote {len(names)} files to {os.path.normpath(args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
