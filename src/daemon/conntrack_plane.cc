@@ -215,10 +215,13 @@ class Plane final : public ConntrackPlane,
   // ---- ExpectationSink ----
 
   InstallResult Install(const Expectation& e) override {
+    auto it = by_target_.find(e.target);
+    if (it != by_target_.end() && !(it->second.e.master == e.master)) {
+      ++c_.port_busy;  // decided without a netlink round trip
+      return InstallResult::kPortBusy;
+    }
     const CtEntry* entry = Lookup(e.master);
     const Endpoint kernel_target = KernelTarget(e, entry);
-
-    auto it = by_target_.find(e.target);
     if (it == by_target_.end()) {
       if (auto r = by_kernel_.find(kernel_target); r != by_kernel_.end()) {
         it = by_target_.find(r->second);
@@ -789,53 +792,64 @@ bool ProbeConntrack(const PlaneOptions& options, std::string* report) {
                    ErrnoName(dump_err) + " (" + strerror(dump_err) + ")");
 
   // 2. Expectations: attach an inert helper to a throwaway conntrack on
-  // TEST-NET-1 and try EXP_NEW on it.
+  // TEST-NET addresses and try EXP_NEW (nat-follow-master) on it.
   std::string usable_helper;
   if (ct_ok) {
-    const uint16_t port =
-        static_cast<uint16_t>(40000 + (MonotonicMs() % 20000));
-    const IpAddress a = IpAddress::V4(192, 0, 2, 1);
-    const IpAddress b = IpAddress::V4(192, 0, 2, 2);
-    std::string tried;
-    for (const char* helper : {"irc", "sane"}) {
-      CtCreateSpec master;
-      master.orig = CtTuple{Endpoint{a, port}, Endpoint{b, 21}, 6};
-      master.timeout_s = 10;
-      master.helper = helper;
-      int err = sock->Request(BuildCtCreate(buf.get(), sock->NextSeq(), master), {});
-      if (err == EEXIST) {
-        sock->Request(BuildCtDelete(buf.get(), sock->NextSeq(), master.orig), {});
-        err = sock->Request(BuildCtCreate(buf.get(), sock->NextSeq(), master), {});
+    for (Family f : {Family::kV4, Family::kV6}) {
+      const uint16_t port =
+          static_cast<uint16_t>(40000 + (MonotonicMs() % 20000));
+      const IpAddress a = f == Family::kV4 ? IpAddress::V4(192, 0, 2, 1)
+                                           : *IpAddress::Parse("2001:db8::1");
+      const IpAddress b = f == Family::kV4 ? IpAddress::V4(192, 0, 2, 2)
+                                           : *IpAddress::Parse("2001:db8::2");
+      std::string tried, found;
+      for (const char* helper : {"irc", "sane"}) {
+        CtCreateSpec master;
+        master.orig = CtTuple{Endpoint{a, port}, Endpoint{b, 21}, 6};
+        master.timeout_s = 10;
+        master.helper = helper;
+        int err = sock->Request(
+            BuildCtCreate(buf.get(), sock->NextSeq(), master), {});
+        if (err == EEXIST) {
+          sock->Request(BuildCtDelete(buf.get(), sock->NextSeq(), master.orig),
+                        {});
+          err = sock->Request(
+              BuildCtCreate(buf.get(), sock->NextSeq(), master), {});
+        }
+        if (err != 0) {
+          tried += std::string(tried.empty() ? "" : ", ") + helper + ": " +
+                   ErrnoName(err);
+          continue;
+        }
+        ExpectSpec exp;
+        exp.master = master.orig;
+        const Endpoint target{a, static_cast<uint16_t>(port + 1)};
+        exp.tuple = CtTuple{Endpoint{b, 0}, target, 6};
+        exp.nat_dir = Direction::kReply;
+        exp.nat_to = target;
+        exp.timeout_s = 5;
+        const int exp_err =
+            sock->Request(BuildExpCreate(buf.get(), sock->NextSeq(), exp), {});
+        // Deleting the master removes its expectation too.
+        sock->Request(BuildCtDelete(buf.get(), sock->NextSeq(), master.orig),
+                      {});
+        if (exp_err == 0) {
+          found = helper;
+          break;
+        }
+        tried += std::string(tried.empty() ? "" : ", ") + helper +
+                 " EXP_NEW: " + ErrnoName(exp_err);
       }
-      if (err != 0) {
-        tried += std::string(tried.empty() ? "" : ", ") + helper + ": " +
-                 ErrnoName(err);
-        continue;
+      const std::string fam = f == Family::kV4 ? "IPv4" : "IPv6";
+      if (!found.empty()) {
+        if (usable_helper.empty()) usable_helper = found;
+        line("expectations (" + fam + "): possible when an inert helper is "
+             "attached to the control conntrack (EXP_NEW with "
+             "nat-follow-master worked with helper " + found + ")");
+      } else {
+        line("expectations (" + fam + "): not possible here (" + tried +
+             "); pre-created related conntracks are used");
       }
-      ExpectSpec exp;
-      exp.master = master.orig;
-      exp.tuple = CtTuple{Endpoint{b, 0}, Endpoint{a, static_cast<uint16_t>(port + 1)}, 6};
-      exp.nat_dir = Direction::kReply;
-      exp.nat_to = Endpoint{a, static_cast<uint16_t>(port + 1)};
-      exp.timeout_s = 5;
-      const int exp_err =
-          sock->Request(BuildExpCreate(buf.get(), sock->NextSeq(), exp), {});
-      // Deleting the master removes its expectation too.
-      sock->Request(BuildCtDelete(buf.get(), sock->NextSeq(), master.orig), {});
-      if (exp_err == 0) {
-        usable_helper = helper;
-        break;
-      }
-      tried += std::string(tried.empty() ? "" : ", ") + helper +
-               " EXP_NEW: " + ErrnoName(exp_err);
-    }
-    if (!usable_helper.empty()) {
-      line("expectations: possible when an inert helper is attached to the "
-           "control conntrack (EXP_NEW with nat-follow-master worked with "
-           "helper " + usable_helper + ")");
-    } else {
-      line("expectations: not possible here (" + tried +
-           "); data connections use pre-created related conntracks");
     }
   }
 
