@@ -309,16 +309,6 @@ int Daemon::Run() {
     Error(error);
     return 1;
   }
-  plane_ = ConntrackPlane::Open(MakePlaneOptions(options_), logger_, &error);
-  if (!plane_) {
-    Error("conntrack: " + error);
-    return 1;
-  }
-  engine_ = std::make_unique<Engine>(config_, plane_->sink(), plane_->resolver(),
-                                     logger_, stats_);
-  handler_ = std::make_unique<QueueHandler>(options_.queue, options_.data_queue(),
-                                            *engine_, *plane_);
-
   for (uint16_t q : {options_.queue, options_.data_queue()}) {
     nfq::QueueConfig qc;
     qc.queue = q;
@@ -328,10 +318,20 @@ int Daemon::Run() {
     if (rc != 0) {
       Error(BindError(q, rc, socket_->portid()));
       if (q != options_.queue) socket_->Unbind(options_.queue);
-      plane_->RemoveAll();
       return 1;
     }
   }
+  // Queues first: a missing capability or a busy queue is the clearest
+  // error. Packets queued meanwhile wait in the socket for the loop.
+  plane_ = ConntrackPlane::Open(MakePlaneOptions(options_), logger_, &error);
+  if (!plane_) {
+    Error("conntrack: " + error);
+    return 1;  // closing the socket unbinds both queues
+  }
+  engine_ = std::make_unique<Engine>(config_, plane_->sink(), plane_->resolver(),
+                                     logger_, stats_);
+  handler_ = std::make_unique<QueueHandler>(options_.queue, options_.data_queue(),
+                                            *engine_, *plane_);
   Info("ftpalgd " + std::string(kVersion) + ": " + DescribeOptions(options_));
   Info(std::string("control queue ") + std::to_string(options_.queue) +
        " (client->server raw PREROUTING, server->client mangle PREROUTING), "
