@@ -13,7 +13,7 @@ CXX      ?= g++
 BUILD    ?= build
 WARN      = -Wall -Wextra -Wpedantic -Wshadow -Werror
 OPT      ?= -O2 -g
-CXXFLAGS += -std=c++20 $(OPT) $(WARN) -MMD -MP -Iinclude -Isrc
+CXXFLAGS += -std=c++20 $(OPT) $(WARN) -MMD -MP -Iinclude -Isrc -I.
 LDFLAGS  ?=
 
 # Only adapters, replay and the daemon see the C libraries' headers: the pure

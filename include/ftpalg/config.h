@@ -34,6 +34,16 @@ struct EngineConfig {
   // Sessions first seen mid-stream may be rewritten once both directions
   // showed well-formed FTP lines (false: never rewrite them).
   bool rewrite_picked_up = true;
+  // Expectations for valid announcements that needed no rewrite (public or
+  // un-NATed address). The daemon needs them so a stateful firewall sees the
+  // data connection as RELATED; replay lists only rewrites and 229s unless
+  // asked (--all-expectations).
+  bool expect_unrewritten = true;
+  // Offline captures: both directions are in the original (pre-ALG) sequence
+  // space, so acks/SACKs of the rewritten direction are mapped FORWARD into
+  // the rewritten space. Live: the receiver acks what it received (rewritten
+  // space) and acks are mapped BACK for the sender.
+  bool offline_capture = false;
 
   static std::vector<Cidr> DefaultInside();
   // Empty string when valid, else a one-line description of the problem.

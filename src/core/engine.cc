@@ -1,8 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// TEMPORARY pass-through until the real engine lands (same interface).
+// The per-packet pipeline. Order, for every control packet:
+//   classify -> session -> payload (retransmitted part: re-apply recorded
+//   rewrites; new part: line scan, policy, expectation, rewrite, hold back an
+//   incomplete announcement) -> seq, ack and SACK mapping -> checksums.
+// Invariant: per direction, the output byte stream is the input byte stream
+// with exactly the recorded rewrites applied; every byte keeps one output
+// position, whatever segmentation or retransmission carried it.
 #include "ftpalg/engine.h"
 
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ftpalg/expectation_table.h"
+#include "ftpalg/ftp_parser.h"
+#include "ftpalg/hold_pool.h"
 #include "ftpalg/packet.h"
+#include "ftpalg/seq_ledger.h"
+#include "ftpalg/session.h"
 
 namespace ftpalg {
 
@@ -12,22 +29,955 @@ std::optional<FlowKey> IdentityResolver::MasterForReply(const Endpoint& src,
 }
 
 NatBinding IdentityResolver::Binding(const FlowKey& m) {
-  NatBinding b{m.client.addr, m.client.addr, m.server.addr, m.server.addr};
-  return b;
+  auto outside = [&](const IpAddress& a) {
+    if (!config_.IsInside(a)) return a;
+    const auto& pub =
+        a.family == Family::kV4 ? config_.public_v4 : config_.public_v6;
+    return pub ? *pub : a;
+  };
+  return NatBinding{m.client.addr, outside(m.client.addr),
+                    outside(m.server.addr), m.server.addr};
 }
 
-struct Engine::Impl {};
+namespace {
 
-Engine::Engine(const EngineConfig&, ExpectationSink&, FlowResolver&, Logger&,
-               Stats& stats)
-    : impl_(std::make_unique<Impl>()) {
-  (void)stats;
+constexpr size_t kPrefixLen = sizeof(LineState::prefix);
+constexpr size_t kMaxIpPacket = 65535;
+constexpr uint8_t kPendingOther = 0, kPendingPassive = 1, kPendingAuth = 2;
+
+// A rewrite found while scanning: replace work[offset, offset+len).
+struct RewriteOp {
+  size_t offset = 0;
+  size_t len = 0;
+  uint8_t text_len = 0;
+  char text[kMaxReplacementLen] = {};
+  ChangePoint point;
+};
+
+std::string_view AsText(const uint8_t* p, size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
 }
+
+const char* DirName(Direction d) {
+  return d == Direction::kOriginal ? "c->s" : "s->c";
+}
+
+bool EqualsNoCase(char a, char b) {
+  auto lower = [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  return lower(a) == lower(b);
+}
+
+// True while the first bytes of a line could still become an announcement we
+// act on (so an incomplete line is worth holding back). Inside a multi-line
+// reply only the closing line of that same code counts.
+bool IsCandidatePrefix(Direction d, const char* p, size_t n, uint16_t multiline) {
+  if (d == Direction::kOriginal) {
+    for (const char* verb : {"PORT", "EPRT", "LPRT"}) {
+      bool ok = true;
+      for (size_t i = 0; i < n && i < 4; ++i) ok = ok && EqualsNoCase(p[i], verb[i]);
+      if (ok && (n <= 4 || p[4] == ' ' || p[4] == '\t')) return true;
+    }
+    return false;
+  }
+  for (const char* code : {"227", "228", "229"}) {
+    const int value = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    if (multiline != 0 && multiline != value) continue;
+    bool ok = true;
+    for (size_t i = 0; i < n && i < 3; ++i) ok = ok && p[i] == code[i];
+    if (ok && (n <= 3 || p[3] == ' ')) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Impl(const EngineConfig& c, ExpectationSink& s, FlowResolver& r, Logger& l,
+       Stats& st)
+      : cfg(c),
+        sink(s),
+        resolver(r),
+        log(l),
+        stats(st),
+        sessions(c.max_sessions),
+        expectations(c.max_expectations, sessions),
+        holds(c.hold_slots, c.max_line_len),
+        work(kMaxIpPacket + c.max_line_len + 1),
+        out(kMaxIpPacket + 1) {}
+
+  const EngineConfig& cfg;
+  ExpectationSink& sink;
+  FlowResolver& resolver;
+  Logger& log;
+  Stats& stats;
+  SessionTable sessions;
+  ExpectationTable expectations;
+  HoldPool holds;
+  std::vector<uint8_t> work;  // held bytes + new payload of one packet
+  std::vector<uint8_t> out;   // output payload of one packet
+  size_t out_len = 0;
+  size_t out_limit = 0;       // room for the output payload in the packet
+  uint32_t next_id = 1;
+  uint64_t now_ms = 0;
+
+  // Per-packet context.
+  const PacketView* pv = nullptr;
+  const uint8_t* payload = nullptr;
+
+  void Log(LogLevel level, const Session* s, const std::string& msg) {
+    if (!log.Enabled(level)) return;
+    log.Log(level, s ? "#" + std::to_string(s->id) + " " + msg : msg);
+  }
+
+  // ---- sessions ----------------------------------------------------------
+
+  void EndSession(Session* s, const char* reason) {
+    expectations.RemoveSession(s, [&](const Expectation& e) { sink.Remove(e); });
+    for (StreamState& st : s->stream) {
+      if (st.hold_slot != kNoSlot16) holds.Release(st.hold_slot);
+    }
+    resolver.Forget(s->key);
+    Log(LogLevel::kInfo, s,
+        std::string("session ended (") + reason + "): " +
+            std::to_string(s->rewrites) + " rewrites, " +
+            std::to_string(s->refusals) + " refusals");
+    sessions.Remove(s);
+  }
+
+  Session* CreateSession(const FlowKey& key, bool picked_up) {
+    if (sessions.size() >= sessions.capacity()) {
+      ++stats.sessions_evicted;
+      EndSession(sessions.Oldest(), "evicted: session table full");
+    }
+    Session* s = sessions.Insert(key);
+    s->id = next_id++;
+    if (next_id == 0) next_id = 1;  // 0 means "no owner"
+    s->dialogue.picked_up = picked_up;
+    ++stats.sessions_created;
+    if (picked_up) ++stats.sessions_picked_up;
+    Log(LogLevel::kInfo, s,
+        "session " + key.ToString() +
+            (picked_up ? " picked up mid-stream" : " started"));
+    return s;
+  }
+
+  // ---- holds -------------------------------------------------------------
+
+  void DropHold(StreamState& st) {
+    if (st.hold_slot == kNoSlot16) return;
+    holds.Release(st.hold_slot);
+    st.hold_slot = kNoSlot16;
+    st.hold_len = 0;
+  }
+
+  // ---- refusals and announcements ----------------------------------------
+
+  void Refuse(Session* s, uint64_t& counter, const char* reason,
+              std::string_view line) {
+    ++stats.refused;
+    ++counter;
+    ++s->refusals;
+    Log(LogLevel::kInfo, s,
+        std::string("REFUSED ") + reason + ": \"" + EscapeForLog(line) +
+            "\" passed unchanged");
+  }
+
+  ParseResult ParseByKind(AnnounceKind k, std::string_view line) {
+    switch (k) {
+      case AnnounceKind::kPort: return ParsePort(line);
+      case AnnounceKind::kEprt: return ParseEprt(line);
+      case AnnounceKind::kLprt: return ParseLprt(line);
+      case AnnounceKind::k227: return Parse227(line);
+      case AnnounceKind::k228: return Parse228(line);
+      case AnnounceKind::k229: return Parse229(line);
+    }
+    return {};
+  }
+
+  // Installs e, moving to another public port while the chosen one is taken.
+  // Returns false (nothing installed) when no port could be had.
+  bool InstallWithFreePort(Session* s, Expectation* e, bool port_may_change) {
+    if (s->exp_count >= cfg.max_expectations_per_session) {
+      Expectation old;
+      if (expectations.PopOldest(s, &old)) {
+        sink.Remove(old);
+        ++stats.expectations_evicted;
+        Log(LogLevel::kInfo, s,
+            "expectation for " + old.target.ToString() +
+                " evicted: per-session cap reached");
+      }
+    }
+    const uint16_t low = std::max<uint16_t>(cfg.min_data_port, 1024);
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      const uint64_t owner = expectations.OwnerOf(e->target);
+      const bool taken_by_other = owner != 0 && owner != s->id;
+      if (!taken_by_other) {
+        if (owner == 0 && expectations.full()) return false;
+        const InstallResult r = sink.Install(*e);
+        if (r == InstallResult::kOk) {
+          if (owner == 0) {
+            expectations.Add(s, *e, now_ms + uint64_t{e->timeout_s} * 1000);
+          }
+          ++stats.expectations;
+          return true;
+        }
+        if (r == InstallResult::kFailed) {
+          ++stats.expectations_failed;
+          return false;
+        }
+      }
+      if (!port_may_change) return false;
+      // Deterministic walk upwards through the unprivileged range.
+      const uint16_t p = e->target.port;
+      e->target.port = p >= 65535 ? low : static_cast<uint16_t>(p + 1);
+    }
+    return false;
+  }
+
+  // Acts on one complete announcement line. Returns true and fills *op when
+  // the line must be rewritten.
+  bool Announce(Session* s, Direction d, AnnounceKind kind,
+                std::string_view line, RewriteOp* op) {
+    Dialogue& dlg = s->dialogue;
+    if (dlg.not_ftp) {
+      Refuse(s, stats.refused_not_ftp, "not an FTP dialogue", line);
+      return false;
+    }
+    if (dlg.picked_up && !(cfg.rewrite_picked_up && dlg.client_line_ok &&
+                           dlg.server_line_ok)) {
+      Refuse(s, stats.refused_not_ftp,
+             "picked up mid-stream, dialogue not yet verified", line);
+      return false;
+    }
+    const ParseResult pr = ParseByKind(kind, line);
+    if (!pr.announcement) {
+      Refuse(s, stats.refused_parse,
+             (std::string("unparseable (") + std::string(ErrorName(pr.error)) +
+              ")").c_str(),
+             line);
+      return false;
+    }
+    Announcement a = *pr.announcement;
+    const IpAddress& sender = pv->src.addr;
+    if (!a.has_address) a.endpoint.addr = sender;
+    if (a.endpoint.addr.family != sender.family) {
+      Refuse(s, stats.refused_family, "address family differs from the connection's", line);
+      return false;
+    }
+    if (!(a.endpoint.addr == sender)) {
+      Refuse(s, stats.refused_bounce,
+             ("address " + a.endpoint.addr.ToString() + " is not the sender's " +
+              sender.ToString() + " (bounce)").c_str(),
+             line);
+      return false;
+    }
+    if (a.endpoint.port < cfg.min_data_port) {
+      Refuse(s, stats.refused_low_port,
+             ("port " + std::to_string(a.endpoint.port) + " below " +
+              std::to_string(cfg.min_data_port)).c_str(),
+             line);
+      return false;
+    }
+    const NatBinding b = resolver.Binding(s->key);
+    const bool from_client = d == Direction::kOriginal;
+    const IpAddress& outside = from_client ? b.client_outside : b.server_outside;
+    const bool inside = cfg.IsInside(a.endpoint.addr);
+    const bool nat = inside && outside.family == a.endpoint.addr.family &&
+                     !(outside == a.endpoint.addr);
+
+    Expectation e;
+    e.session_id = s->id;
+    e.kind = kind;
+    e.announcer = d;
+    e.master = s->key;
+    e.peer = from_client ? b.server_inside : b.client_inside;
+    e.nat_to = a.endpoint;
+    e.target = Endpoint{nat ? outside : a.endpoint.addr, a.endpoint.port};
+    e.timeout_s = cfg.expectation_timeout_s;
+
+    if (!nat) {
+      if (inside) {
+        ++stats.refused_no_public;
+        Log(LogLevel::kInfo, s,
+            "no public address for " + a.endpoint.addr.ToString() +
+                ": not rewritten");
+      }
+      if (kind == AnnounceKind::k229 || cfg.expect_unrewritten) {
+        if (!InstallWithFreePort(s, &e, false)) {
+          Log(LogLevel::kWarn, s,
+              "expectation for " + e.target.ToString() + " not installed");
+        } else {
+          Log(LogLevel::kInfo, s,
+              std::string("EXPECT ") + std::string(KindName(kind)) + " " +
+                  e.peer.ToString() + " -> " + e.target.ToString() +
+                  " (no rewrite needed)");
+        }
+      }
+      return false;
+    }
+    if (!s->stream[Index(d)].ledger.HasRoom()) {
+      ++stats.ledger_overflow;
+      Refuse(s, stats.refused_limit, "too many unacknowledged rewrites", line);
+      return false;
+    }
+    if (!InstallWithFreePort(s, &e, true)) {
+      Refuse(s, stats.refused_limit, "no expectation could be installed", line);
+      return false;
+    }
+    if (e.target.port != a.endpoint.port) ++stats.port_remaps;
+    const size_t n =
+        FormatReplacement(a, e.target, op->text, sizeof(op->text));
+    const std::string_view old_span = line.substr(a.span_offset, a.span_len);
+    if (n == 0) {
+      RemoveExpectation(s, e);
+      Refuse(s, stats.refused_family, "public address cannot be expressed", line);
+      return false;
+    }
+    if (kind == AnnounceKind::k229 && old_span == std::string_view(op->text, n)) {
+      Log(LogLevel::kInfo, s,
+          "EXPECT 229 " + e.peer.ToString() + " -> " + e.target.ToString() +
+              " nat " + e.nat_to.ToString());
+      return false;  // port kept: nothing to rewrite
+    }
+    op->text_len = static_cast<uint8_t>(n);
+    op->len = a.span_len;
+    op->offset = a.span_offset;  // relative to the line; caller adds
+    op->point.in_len = static_cast<uint8_t>(a.span_len);
+    op->point.out_len = static_cast<uint8_t>(n);
+    op->point.port = e.target.port;
+    op->point.kind = kind;
+    op->point.delimiter = a.delimiter;
+    std::string new_line(line.substr(0, a.span_offset));
+    new_line.append(op->text, n);
+    new_line.append(line.substr(a.span_offset + a.span_len));
+    const long delta = static_cast<long>(n) - static_cast<long>(a.span_len);
+    Log(LogLevel::kInfo, s,
+        std::string("REWRITE ") + DirName(d) + " '" + EscapeForLog(line) +
+            "' -> '" + EscapeForLog(new_line) + "' (delta " +
+            (delta >= 0 ? "+" : "") + std::to_string(delta) + "); EXPECT " +
+            e.peer.ToString() + " -> " + e.target.ToString() + " nat " +
+            e.nat_to.ToString());
+    return true;
+  }
+
+  void RemoveExpectation(Session* s, const Expectation& e) {
+    // Only the newest can be the one just added: pop everything newer is
+    // not possible, so walk the list and keep the others.
+    Expectation kept[256];
+    int n = 0;
+    Expectation x;
+    while (expectations.PopOldest(s, &x)) {
+      if (x.target == e.target && n < 256) {
+        sink.Remove(x);
+        continue;
+      }
+      if (n < 256) kept[n++] = x;
+    }
+    for (int i = 0; i < n; ++i) {
+      expectations.Add(s, kept[i], now_ms + uint64_t{kept[i].timeout_s} * 1000);
+    }
+  }
+
+  // ---- dialogue ----------------------------------------------------------
+
+  void PushCommand(Dialogue& dlg, uint8_t kind) {
+    if (dlg.pending_count >= 16) {
+      dlg.commands_lost = true;
+      return;
+    }
+    dlg.pending_kinds |= uint32_t{kind} << (2 * dlg.pending_count);
+    ++dlg.pending_count;
+  }
+
+  // Returns the kind of the oldest outstanding command, or 0xff if none.
+  uint8_t PopCommand(Dialogue& dlg) {
+    if (dlg.pending_count == 0) return 0xff;
+    const uint8_t k = dlg.pending_kinds & 3;
+    dlg.pending_kinds >>= 2;
+    --dlg.pending_count;
+    return k;
+  }
+
+  // One complete line. `text` is the whole line when `whole`, else only its
+  // first bytes (the line began in a segment already forwarded).
+  bool OnLine(Session* s, Direction d, std::string_view text, bool whole,
+              bool overlong, RewriteOp* op) {
+    Dialogue& dlg = s->dialogue;
+    if (dlg.tls) return false;
+    if (d == Direction::kOriginal) {
+      const Verb verb = ClassifyCommand(text);
+      if (dlg.picked_up && !dlg.client_line_ok && verb != Verb::kUnknown) {
+        dlg.client_line_ok = true;
+      }
+      if (!dlg.commands_seen && !dlg.picked_up) {
+        dlg.commands_seen = true;
+        if (verb == Verb::kUnknown && !dlg.not_ftp) {
+          dlg.not_ftp = true;
+          Log(LogLevel::kWarn, s,
+              "first command \"" + EscapeForLog(text, 40) +
+                  "\" is not FTP: no rewrites on this connection");
+        }
+      }
+      uint8_t kind = kPendingOther;
+      if (verb == Verb::kPasv || verb == Verb::kEpsv || verb == Verb::kLpsv) {
+        kind = kPendingPassive;
+      } else if (verb == Verb::kAuth) {
+        kind = kPendingAuth;
+      }
+      PushCommand(dlg, kind);
+      AnnounceKind ak;
+      if (verb == Verb::kPort) {
+        ak = AnnounceKind::kPort;
+      } else if (verb == Verb::kEprt) {
+        ak = AnnounceKind::kEprt;
+      } else if (verb == Verb::kLprt) {
+        ak = AnnounceKind::kLprt;
+      } else {
+        return false;
+      }
+      return CheckedAnnounce(s, d, ak, text, whole, overlong, op);
+    }
+
+    const std::optional<ReplyCode> rc = ParseReplyCode(text);
+    if (dlg.multiline_code != 0) {
+      if (!rc || !rc->final || rc->code != dlg.multiline_code) return false;
+      dlg.multiline_code = 0;
+    } else if (!rc) {
+      if (!dlg.greeting_seen && !dlg.picked_up && !dlg.not_ftp) {
+        dlg.not_ftp = true;
+        Log(LogLevel::kWarn, s,
+            "server's first line \"" + EscapeForLog(text, 40) +
+                "\" is not an FTP reply: no rewrites on this connection");
+      }
+      return false;
+    } else if (!rc->final) {
+      dlg.multiline_code = rc->code;
+      return false;
+    }
+    if (dlg.picked_up) dlg.server_line_ok = true;
+    if (!dlg.greeting_seen && !dlg.picked_up) {
+      if (rc->code == 220) {
+        dlg.greeting_seen = true;
+      } else if (rc->code / 100 != 1 && !dlg.not_ftp) {
+        dlg.not_ftp = true;
+        Log(LogLevel::kWarn, s,
+            "no 220 greeting (got " + std::to_string(rc->code) +
+                "): no rewrites on this connection");
+      }
+      return false;
+    }
+    if (rc->code / 100 == 1) return false;  // preliminary: command still open
+    const uint8_t answered = PopCommand(dlg);
+    if (answered == kPendingAuth && rc->code == 234) {
+      dlg.tls = true;
+      ++stats.tls_sessions;
+      Log(LogLevel::kInfo, s,
+          "AUTH accepted (234): control connection encrypted, parsing stopped");
+      return false;
+    }
+    AnnounceKind ak;
+    if (rc->code == 227) {
+      ak = AnnounceKind::k227;
+    } else if (rc->code == 228) {
+      ak = AnnounceKind::k228;
+    } else if (rc->code == 229) {
+      ak = AnnounceKind::k229;
+    } else {
+      return false;
+    }
+    if (answered != kPendingPassive) {
+      Refuse(s, stats.refused_unsolicited,
+             "reply answers no PASV/EPSV/LPSV", text);
+      return false;
+    }
+    return CheckedAnnounce(s, d, ak, text, whole, overlong, op);
+  }
+
+  bool CheckedAnnounce(Session* s, Direction d, AnnounceKind ak,
+                       std::string_view text, bool whole, bool overlong,
+                       RewriteOp* op) {
+    if (overlong) {
+      Refuse(s, stats.refused_parse, "line over the length cap", text);
+      return false;
+    }
+    if (!whole) {
+      Refuse(s, stats.refused_split,
+             "announcement split across segments could not be held", text);
+      return false;
+    }
+    return Announce(s, d, ak, text, op);
+  }
+
+  // ---- output building ---------------------------------------------------
+
+  bool Emit(const uint8_t* p, size_t n) {
+    if (out_len + n > out_limit) return false;
+    std::memcpy(out.data() + out_len, p, n);
+    out_len += n;
+    return true;
+  }
+
+  // Re-emits already-forwarded input bytes [from, to) (they sit at
+  // payload + (from - seg_seq)), re-applying recorded rewrites identically.
+  // Returns the input position where emission stopped (== to unless a
+  // rewrite span crosses `to`).
+  uint32_t EmitOld(Session* s, Direction d, uint32_t seg_seq, uint32_t from,
+                   uint32_t to) {
+    const SeqLedger& ledger = s->stream[Index(d)].ledger;
+    uint32_t pos = from;
+    while (SeqLt(pos, to)) {
+      const ChangePoint* next = nullptr;
+      for (int i = 0; i < ledger.size(); ++i) {
+        const ChangePoint& c = ledger.at(i);
+        if (SeqLe(pos, c.pos) && SeqLt(c.pos, to)) {
+          next = &c;
+          break;
+        }
+      }
+      const uint32_t plain_end = next ? next->pos : to;
+      Emit(payload + (pos - seg_seq), plain_end - pos);
+      pos = plain_end;
+      if (!next) break;
+      if (SeqLt(to, next->end())) {
+        ++stats.partial_span_trims;
+        return pos;  // the span is not whole in this segment: stop before it
+      }
+      char text[kMaxReplacementLen];
+      const size_t n = Regenerate(s, d, *next, text);
+      Emit(reinterpret_cast<const uint8_t*>(text), n);
+      ++stats.rewrites_reapplied;
+      pos = next->end();
+    }
+    return pos;
+  }
+
+  size_t Regenerate(Session* s, Direction d, const ChangePoint& c, char* text) {
+    const NatBinding b = resolver.Binding(s->key);
+    Announcement a;
+    a.kind = c.kind;
+    a.delimiter = c.delimiter;
+    const IpAddress& outside =
+        d == Direction::kOriginal ? b.client_outside : b.server_outside;
+    size_t n = FormatReplacement(a, Endpoint{outside, c.port}, text,
+                                 kMaxReplacementLen);
+    if (n != c.out_len) {
+      // Cannot happen unless the NAT binding changed under us; keep the
+      // stream length consistent whatever the text.
+      Log(LogLevel::kError, s, "re-applied rewrite changed length; padded");
+      n = std::min<size_t>(n, c.out_len);
+      std::memset(text + n, ' ', c.out_len - n);
+      n = c.out_len;
+    }
+    return n;
+  }
+
+  // Scans new bytes work[0..n) (input positions from w_seq) line by line,
+  // appending them to the output with rewrites applied. Returns the number
+  // of bytes at the end to hold back (an incomplete announcement line).
+  size_t ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n, bool fin) {
+    StreamState& st = s->stream[Index(d)];
+    LineState& ls = st.line;
+    const uint8_t* w = work.data();
+    constexpr size_t kBefore = static_cast<size_t>(-1);
+    size_t line_start = ls.line_len == 0 ? 0 : kBefore;
+    size_t copied = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t c = w[i];
+      if (!ls.synced) {
+        if (c == '\n') {
+          ls = LineState{};
+          ls.synced = true;
+          line_start = i + 1;
+        }
+        continue;
+      }
+      if (ls.line_len < 0xffff) ++ls.line_len;
+      if (ls.prefix_len < kPrefixLen) ls.prefix[ls.prefix_len++] = static_cast<char>(c);
+      if (c != '\n') continue;
+      const bool overlong = ls.line_len > size_t{cfg.max_line_len};
+      if (overlong) ++stats.overlong_lines;
+      const bool whole = line_start != kBefore && !ls.broken;
+      std::string_view text;
+      if (line_start != kBefore) {
+        text = AsText(w + line_start, i - line_start);
+      } else {
+        text = std::string_view(ls.prefix, std::min<size_t>(ls.prefix_len, ls.line_len - 1));
+      }
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      RewriteOp op;
+      if (OnLine(s, d, text, whole, overlong, &op)) {
+        const size_t at = line_start + op.offset;
+        if (!ApplyRewrite(s, d, w_seq, at, op, w, &copied)) {
+          Log(LogLevel::kWarn, s, "rewrite does not fit in the packet");
+        }
+      }
+      ls = LineState{};
+      ls.synced = true;
+      line_start = i + 1;
+    }
+    // Incomplete last line: hold it back if it may become an announcement.
+    size_t hold = 0;
+    if (ls.synced && ls.line_len > 0 && !s->dialogue.tls) {
+      const bool candidate =
+          IsCandidatePrefix(d, ls.prefix, ls.prefix_len, s->dialogue.multiline_code);
+      if (candidate && line_start != kBefore && !ls.broken && !fin &&
+          ls.line_len <= cfg.max_line_len && !s->dialogue.not_ftp) {
+        const uint16_t slot = holds.Acquire();
+        if (slot == kNoSlot16) {
+          ++stats.hold_pool_exhausted;
+          ls.broken = true;
+        } else {
+          hold = n - line_start;
+          std::memcpy(holds.data(slot), w + line_start, hold);
+          st.hold_slot = slot;
+          st.hold_len = static_cast<uint16_t>(hold);
+          st.hold_seq = w_seq + static_cast<uint32_t>(line_start);
+          st.hold_since_ms = static_cast<uint32_t>(now_ms);
+          ls = LineState{};  // the held line is scanned again when whole
+          ls.synced = true;
+          ++stats.holds;
+        }
+      } else if (candidate) {
+        ls.broken = true;
+      }
+    }
+    Emit(w + copied, n - hold - copied);
+    return hold;
+  }
+
+  bool ApplyRewrite(Session* s, Direction d, uint32_t w_seq, size_t at,
+                    const RewriteOp& op, const uint8_t* w, size_t* copied) {
+    StreamState& st = s->stream[Index(d)];
+    // Room check: everything scanned so far plus the replacement.
+    if (out_len + (at - *copied) + op.text_len > out_limit) return false;
+    Emit(w + *copied, at - *copied);
+    Emit(reinterpret_cast<const uint8_t*>(op.text), op.text_len);
+    *copied = at + op.len;
+    ChangePoint cp = op.point;
+    cp.pos = w_seq + static_cast<uint32_t>(at);
+    st.ledger.Add(cp);
+    ++stats.rewrites;
+    ++s->rewrites;
+    return true;
+  }
+
+  // ---- per packet --------------------------------------------------------
+
+  // Builds the output payload for this segment. Returns the input position
+  // of the first output byte; *whole tells whether the output covers the
+  // segment through its end (so a FIN can stay).
+  uint32_t HandlePayload(Session* s, Direction d, uint32_t seg_seq,
+                         size_t len, bool fin, bool* whole) {
+    StreamState& st = s->stream[Index(d)];
+    const uint32_t seg_end = seg_seq + static_cast<uint32_t>(len);
+    *whole = true;
+    if (d == Direction::kOriginal && !s->dialogue.greeting_seen &&
+        !s->dialogue.picked_up && !s->dialogue.not_ftp) {
+      s->dialogue.not_ftp = true;
+      Log(LogLevel::kWarn, s,
+          "client sent data before the server's greeting: not an FTP "
+          "dialogue, no rewrites on this connection");
+    }
+    if (SeqLt(st.next_seq, seg_seq)) {
+      // A hole: bytes we never saw. Later bytes cannot wait for it (a capture
+      // may never fill it), so forward them at the current offset and
+      // resynchronise at the next line. Bytes filling the hole later pass
+      // unchanged: the data after them was already placed.
+      ++stats.out_of_order;
+      if (st.hold_slot != kNoSlot16) {
+        DropHold(st);
+        ++stats.refused_gap;
+      }
+      st.line = LineState{};
+      st.next_seq = seg_seq;
+      Log(LogLevel::kDebug, s, std::string("gap in ") + DirName(d) + " stream");
+    }
+    const bool holding = st.hold_slot != kNoSlot16;
+    const uint32_t emitted_end = holding ? st.hold_seq : st.next_seq;
+    uint32_t out_start = seg_seq;
+    // 1. Bytes forwarded before: re-emit identically.
+    if (SeqLt(seg_seq, emitted_end)) {
+      const uint32_t old_end = SeqLt(seg_end, emitted_end) ? seg_end : emitted_end;
+      uint32_t from = seg_seq;
+      if (const ChangePoint* c = st.ledger.SpanAt(from); c && c->pos != from) {
+        from = c->end();  // starts inside a rewritten span: skip it
+        ++stats.partial_span_trims;
+      }
+      out_start = from;
+      if (SeqLt(from, old_end)) {
+        const uint32_t stop = EmitOld(s, d, seg_seq, from, old_end);
+        if (stop != old_end) {
+          *whole = false;
+          return out_start;
+        }
+      }
+      if (SeqLe(seg_end, emitted_end)) return out_start;
+    }
+    // 2. Held bytes and new bytes.
+    const uint32_t new_from = SeqLt(seg_seq, st.next_seq) ? st.next_seq : seg_seq;
+    const size_t new_len = SeqLt(new_from, seg_end) ? seg_end - new_from : 0;
+    if (holding && new_len == 0) {
+      // Only held bytes again (a retransmission): keep holding, unless the
+      // hold is over time; then let them go unchanged.
+      const uint32_t held_for = static_cast<uint32_t>(now_ms) - st.hold_since_ms;
+      if (held_for < cfg.hold_timeout_ms && !fin) {
+        *whole = false;
+        return out_start;
+      }
+      ++stats.hold_timeouts;
+      ++stats.refused_split;
+      ++s->refusals;
+      Log(LogLevel::kInfo, s,
+          "REFUSED split announcement not completed within " +
+              std::to_string(cfg.hold_timeout_ms) + " ms: \"" +
+              EscapeForLog(AsText(holds.data(st.hold_slot), st.hold_len)) +
+              "\" passed unchanged");
+      if (out_len == 0) out_start = st.hold_seq;
+      Emit(holds.data(st.hold_slot), st.hold_len);
+      st.line.broken = true;
+      // The released bytes are the start of a line whose rest is not seen
+      // yet: rescan state must know the line began earlier.
+      st.line.line_len = st.hold_len;
+      st.line.prefix_len = static_cast<uint8_t>(std::min<size_t>(st.hold_len, kPrefixLen));
+      std::memcpy(st.line.prefix, holds.data(st.hold_slot), st.line.prefix_len);
+      DropHold(st);
+      return out_start;
+    }
+    size_t n = 0;
+    uint32_t w_seq = new_from;
+    if (holding) {
+      n = st.hold_len;
+      std::memcpy(work.data(), holds.data(st.hold_slot), n);
+      w_seq = st.hold_seq;
+      DropHold(st);
+      ++stats.hold_merges;
+    }
+    if (n + new_len > work.size()) {
+      // Cannot happen with IP-sized packets; never overrun the buffer.
+      *whole = false;
+      return out_start;
+    }
+    std::memcpy(work.data() + n, payload + (new_from - seg_seq), new_len);
+    n += new_len;
+    if (out_len == 0) out_start = w_seq;
+    const size_t held = ScanNew(s, d, w_seq, n, fin);
+    st.next_seq = seg_end;
+    if (held > 0) *whole = false;
+    return out_start;
+  }
+
+  // Maps a 32-bit ack/SACK edge acknowledging direction `acked`.
+  uint32_t MapAck(Session* s, Direction acked, uint32_t v) {
+    const SeqLedger& l = s->stream[Index(acked)].ledger;
+    return cfg.offline_capture ? l.ToOutput(v) : l.ToInput(v);
+  }
+
+  bool MapSack(Session* s, Direction acked, uint8_t* tcp, size_t hlen) {
+    bool changed = false;
+    size_t i = 20;
+    while (i < hlen) {
+      const uint8_t kind = tcp[i];
+      if (kind == 0) break;
+      if (kind == 1) {
+        ++i;
+        continue;
+      }
+      if (i + 1 >= hlen) break;
+      const size_t olen = tcp[i + 1];
+      if (olen < 2 || i + olen > hlen) break;
+      if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
+        for (size_t e = i + 2; e + 4 <= i + olen; e += 4) {
+          const uint32_t v = LoadBe32(tcp + e);
+          const uint32_t m = MapAck(s, acked, v);
+          if (m != v) {
+            StoreBe32(tcp + e, m);
+            changed = true;
+          }
+        }
+      }
+      i += olen;
+    }
+    return changed;
+  }
+
+  Decision Process(PacketBuffer& pkt, uint64_t now) {
+    now_ms = now;
+    ++stats.packets;
+    PacketView v;
+    const PacketError err = ParsePacket(pkt.data, pkt.len, &v);
+    if (err != PacketError::kNone) {
+      if (err == PacketError::kTruncated || err == PacketError::kBadHeader) {
+        ++stats.malformed_packets;
+      }
+      return {};
+    }
+    Direction d;
+    FlowKey key;
+    if (cfg.IsControlPort(v.dst.port)) {
+      d = Direction::kOriginal;
+      key = FlowKey{v.src, v.dst};
+    } else if (cfg.IsControlPort(v.src.port)) {
+      d = Direction::kReply;
+      const std::optional<FlowKey> m = resolver.MasterForReply(v.src, v.dst);
+      if (!m) return {};
+      key = *m;
+    } else {
+      return {};
+    }
+    ++stats.control_packets;
+    pv = &v;
+    const bool syn = v.flags & kTcpSyn, ackf = v.flags & kTcpAck,
+               rst = v.flags & kTcpRst, fin = v.flags & kTcpFin;
+    const bool client_syn = syn && !ackf && d == Direction::kOriginal;
+    Session* s = sessions.Find(key);
+    if (s && client_syn && s->stream[0].seen &&
+        s->stream[0].next_seq != v.seq + 1) {
+      EndSession(s, "tuple reused by a new connection");
+      s = nullptr;
+    }
+    if (!s) {
+      if (rst) return {};
+      s = CreateSession(key, !client_syn);
+    }
+    s->last_seen_s = static_cast<uint32_t>(now / 1000);
+    sessions.Touch(s);
+    StreamState& st = s->stream[Index(d)];
+    if (!st.seen) {
+      st.seen = true;
+      st.next_seq = syn ? v.seq + 1 : v.seq;
+      st.line.synced = syn;
+      if (!syn) s->dialogue.picked_up = true;
+    }
+
+    bool changed = false;
+    size_t new_total = v.total_len;
+    uint32_t first_input = v.seq + (syn ? 1u : 0u);
+    bool clear_fin = false;
+    if (v.payload_len > 0 && !rst) {
+      payload = pkt.data + v.payload_offset;
+      out_len = 0;
+      const size_t room = std::min(pkt.capacity, kMaxIpPacket);
+      out_limit = room > v.payload_offset ? room - v.payload_offset : 0;
+      out_limit = std::min(out_limit, out.size());
+      bool whole = true;
+      first_input = HandlePayload(s, d, first_input, v.payload_len, fin, &whole);
+      if (fin && !whole) clear_fin = true;
+      const bool same = first_input == v.seq + (syn ? 1u : 0u) &&
+                        out_len == v.payload_len &&
+                        std::memcmp(out.data(), payload, out_len) == 0;
+      if (!same) {
+        std::memcpy(pkt.data + v.payload_offset, out.data(), out_len);
+        new_total = v.payload_offset + out_len;
+        changed = true;
+        if (out_len == 0 && !ackf) {
+          ++stats.dropped_packets;
+          return Decision{Verdict::kDrop, false};
+        }
+      }
+    } else if (!syn && !rst && SeqLt(st.next_seq, v.seq)) {
+      // A bare ACK/FIN beyond the bytes we saw: data was missed. Resync at
+      // the next line, as for a hole.
+      ++stats.out_of_order;
+      DropHold(st);
+      st.line = LineState{};
+      st.next_seq = v.seq;
+    }
+
+    // Sequence number of the first output byte (SYN keeps its ISN).
+    uint8_t* tcp = pkt.data + v.tcp_offset;
+    const uint32_t new_seq =
+        st.ledger.ToOutput(first_input) - (syn ? 1u : 0u);
+    if (new_seq != v.seq) {
+      StoreBe32(tcp + 4, new_seq);
+      changed = true;
+    }
+    const Direction other = Opposite(d);
+    if (ackf) {
+      const uint32_t mapped = MapAck(s, other, v.ack);
+      const uint32_t acked_input =
+          cfg.offline_capture ? v.ack : s->stream[Index(other)].ledger.ToInput(v.ack);
+      if (mapped != v.ack) {
+        StoreBe32(tcp + 8, mapped);
+        changed = true;
+      }
+      if (MapSack(s, other, tcp, v.tcp_header_len)) changed = true;
+      s->stream[Index(other)].ledger.NoteAck(acked_input);
+    }
+    if (clear_fin) {
+      tcp[13] = static_cast<uint8_t>(tcp[13] & ~kTcpFin);
+      changed = true;
+    } else if (fin) {
+      st.fin = true;
+    }
+    if ((rst || (s->stream[0].fin && s->stream[1].fin)) && !s->closing) {
+      s->closing = true;
+      s->closed_s = static_cast<uint32_t>(now / 1000);
+    }
+    if (!changed) return {};
+    PacketView nv = v;
+    nv.total_len = new_total;
+    nv.payload_len = new_total - v.payload_offset;
+    FinalizePacket(pkt.data, nv);
+    pkt.len = new_total;
+    ++stats.modified_packets;
+    if (new_total > cfg.max_packet_len && new_total > v.total_len) {
+      ++stats.oversize_after_rewrite;
+      Log(LogLevel::kWarn, s,
+          "packet grew to " + std::to_string(new_total) +
+              " bytes, over max_packet_len " +
+              std::to_string(cfg.max_packet_len) +
+              ": the path MTU may reject it (sender will retransmit smaller)");
+    }
+    return Decision{Verdict::kAccept, true};
+  }
+
+  void Expire(uint64_t now) {
+    now_ms = now;
+    const uint32_t now_s = static_cast<uint32_t>(now / 1000);
+    expectations.Expire(now, [&](const Expectation& e) {
+      ++stats.expectations_expired;
+      sink.Remove(e);
+    });
+    for (Session* s = sessions.Oldest(); s != nullptr;) {
+      const uint32_t prev = s->lru_prev;
+      const uint32_t idle = now_s - s->last_seen_s;
+      if (s->closing && now_s - s->closed_s >= cfg.closed_linger_s) {
+        ++stats.sessions_ended;
+        EndSession(s, "closed");
+      } else if (idle >= cfg.idle_timeout_s) {
+        ++stats.sessions_expired;
+        EndSession(s, "idle timeout");
+      }
+      s = prev == kNoIndex ? nullptr : sessions.at(prev);
+    }
+  }
+};
+
+Engine::Engine(const EngineConfig& config, ExpectationSink& sink,
+               FlowResolver& resolver, Logger& logger, Stats& stats)
+    : impl_(std::make_unique<Impl>(config, sink, resolver, logger, stats)) {}
+
 Engine::~Engine() = default;
-Decision Engine::Process(PacketBuffer&, uint64_t) { return {}; }
-void Engine::Expire(uint64_t) {}
-void Engine::Shutdown() {}
-size_t Engine::session_count() const { return 0; }
-size_t Engine::BytesPerSession() { return 0; }
+
+Decision Engine::Process(PacketBuffer& packet, uint64_t now_ms) {
+  return impl_->Process(packet, now_ms);
+}
+
+void Engine::Expire(uint64_t now_ms) { impl_->Expire(now_ms); }
+
+void Engine::Shutdown() {
+  while (Session* s = impl_->sessions.Oldest()) {
+    impl_->EndSession(s, "shutdown");
+  }
+}
+
+size_t Engine::session_count() const { return impl_->sessions.size(); }
+
+size_t Engine::BytesPerSession() {
+  // Slot + its share of the hash index (one 4-byte bucket per slot).
+  return sizeof(Session) + sizeof(uint32_t);
+}
 
 }  // namespace ftpalg

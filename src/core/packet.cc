@@ -41,7 +41,7 @@ constexpr uint8_t kV6HopByHop = 0, kV6Routing = 43, kV6Fragment = 44,
 
 PacketError ParseTcp(const uint8_t* b, size_t l4_offset, PacketView* v) {
   if (v->total_len < l4_offset + 20) return PacketError::kTruncated;
-  const size_t doff = size_t{b[l4_offset + 12] >> 4} * 4;
+  const size_t doff = static_cast<size_t>(b[l4_offset + 12] >> 4) * 4;
   if (doff < 20) return PacketError::kBadHeader;
   if (v->total_len < l4_offset + doff) return PacketError::kTruncated;
   v->tcp_offset = l4_offset;

@@ -1,0 +1,87 @@
+// Sequence ledger for one direction of one connection: every length change
+// (a rewrite of `in_len` input bytes into `out_len` output bytes at input
+// position `pos`) is a change point. Maps input (sender) positions to output
+// (receiver) positions and back. A point is forgotten only when room is
+// needed AND the receiver acknowledged past it: a retransmission of acked
+// data (it crosses the ack in flight, or a capture shows it after the ack)
+// still comes out identical while the point is kept.
+// Pure: no I/O, fixed size. All arithmetic is serial-number (mod 2^32) safe.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "ftpalg/ftp_parser.h"
+
+namespace ftpalg {
+
+// a < b in sequence space (RFC 1982 style, window < 2^31).
+inline bool SeqLt(uint32_t a, uint32_t b) {
+  return static_cast<int32_t>(a - b) < 0;
+}
+inline bool SeqLe(uint32_t a, uint32_t b) { return !SeqLt(b, a); }
+
+// Packed: four of these sit in every session, twice.
+struct [[gnu::packed]] ChangePoint {
+  uint32_t pos = 0;      // input seq of the first rewritten byte
+  uint8_t in_len = 0;    // span length in the input
+  uint8_t out_len = 0;   // replacement length
+  uint16_t port = 0;     // public port announced by the replacement
+  AnnounceKind kind = AnnounceKind::kPort;
+  char delimiter = '|';  // EPRT/229 delimiter of the original text
+
+  int32_t delta() const { return int32_t{out_len} - int32_t{in_len}; }
+  uint32_t end() const { return pos + in_len; }
+};
+
+class SeqLedger {
+ public:
+  static constexpr int kCapacity = 4;
+
+  bool empty() const { return count_ == 0; }
+  int size() const { return count_; }
+  bool full() const { return count_ == kCapacity; }
+  // True when Add() will find room (free slot, or an acknowledged point).
+  bool HasRoom() const {
+    return count_ < kCapacity || (has_ack_ && SeqLe(points_[0].end(), acked_));
+  }
+  // Records how far the receiver acknowledged (input space).
+  void NoteAck(uint32_t acked_input_pos) {
+    if (!has_ack_ || SeqLt(acked_, acked_input_pos)) acked_ = acked_input_pos;
+    has_ack_ = true;
+  }
+  const ChangePoint& at(int i) const { return points_[i]; }
+  // Offset of everything before the oldest kept point.
+  int32_t base_offset() const { return base_offset_; }
+
+  // Appends a change point, first forgetting acknowledged points if the
+  // ledger is full. REQUIRES: HasRoom() and p.pos at or after the end of the
+  // newest point (rewrites are recorded in stream order).
+  void Add(const ChangePoint& p);
+
+  // Input position -> output position. A position inside a span maps into
+  // the replacement (clamped to its length).
+  uint32_t ToOutput(uint32_t input_pos) const;
+  // Output position -> input position, for the receiver's ACK/SACK. A
+  // position inside a replacement maps to the span start (never acknowledges
+  // bytes the receiver has not fully got).
+  uint32_t ToInput(uint32_t output_pos) const;
+
+  // The change point whose span contains input_pos strictly inside or starts
+  // at it, or nullptr.
+  const ChangePoint* SpanAt(uint32_t input_pos) const;
+
+  // Forgets change points the receiver acknowledged past (input space),
+  // folding their deltas into the base offset.
+  void Prune(uint32_t acked_input_pos);
+
+ private:
+  std::array<ChangePoint, kCapacity> points_{};
+  int32_t base_offset_ = 0;
+  uint32_t acked_ = 0;
+  uint8_t count_ = 0;
+  bool has_ack_ = false;
+};
+
+}  // namespace ftpalg

@@ -1,0 +1,107 @@
+// Per-control-connection state and the bounded table that holds it.
+// Pure: no I/O. Fixed memory: all slots and the hash index are allocated at
+// construction; lookups, inserts and removals never allocate.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ftpalg/inet.h"
+#include "ftpalg/seq_ledger.h"
+
+namespace ftpalg {
+
+inline constexpr uint16_t kNoSlot16 = 0xffff;
+inline constexpr uint32_t kNoIndex = 0xffffffff;
+
+// Line scanner state for one direction (RFC 959 lines end in LF; CR is kept).
+struct LineState {
+  uint16_t line_len = 0;       // bytes of the current line so far (saturates)
+  uint8_t prefix_len = 0;      // bytes kept in prefix
+  char prefix[5] = {};         // first bytes of the current line
+  bool synced = false;         // we know where lines start
+  bool broken = false;         // current line cannot be rewritten (split, gap)
+};
+
+// One direction of the TCP byte stream.
+struct StreamState {
+  uint32_t next_seq = 0;       // end of the input bytes consumed so far
+  uint32_t hold_seq = 0;       // first held input byte (valid if hold_slot set)
+  uint32_t hold_since_ms = 0;  // engine clock when the hold began
+  uint16_t hold_slot = kNoSlot16;
+  uint16_t hold_len = 0;
+  bool seen = false;           // any packet of this direction seen
+  bool fin = false;            // FIN seen
+  LineState line;
+  SeqLedger ledger;
+};
+
+// What the FTP dialogue has shown so far.
+struct Dialogue {
+  uint32_t pending_kinds = 0;  // 2 bits per outstanding command, oldest first
+  uint8_t pending_count = 0;   // outstanding commands (at most 16)
+  uint16_t multiline_code = 0; // inside a "NNN-" reply until "NNN "
+  bool greeting_seen = false;  // the server's 220 came first
+  bool not_ftp = false;        // never rewrite this connection
+  bool tls = false;            // AUTH accepted: parsing stopped
+  bool picked_up = false;      // first seen mid-stream
+  bool client_line_ok = false; // picked up: a well-formed command was seen
+  bool server_line_ok = false; // picked up: a well-formed reply was seen
+  bool commands_lost = false;  // more than 16 outstanding: pairing unknown
+  bool commands_seen = false;  // the first command was checked
+};
+
+struct Session {
+  FlowKey key;
+  uint32_t id = 0;             // for logs; wraps after 2^32 sessions
+  uint32_t last_seen_s = 0;
+  uint32_t closed_s = 0;       // engine clock when it closed (if closing)
+  uint32_t lru_prev = kNoIndex, lru_next = kNoIndex, hash_next = kNoIndex;
+  uint32_t exp_head = kNoIndex;  // oldest expectation of this session
+  uint8_t exp_count = 0;
+  uint16_t rewrites = 0;       // for the end-of-session log line
+  uint16_t refusals = 0;
+  bool closing = false;
+  bool in_use = false;
+  StreamState stream[2];       // indexed by Direction
+  Dialogue dialogue;
+};
+
+// Bounded session table: hash index + LRU list, fixed capacity.
+class SessionTable {
+ public:
+  explicit SessionTable(uint32_t capacity);
+
+  Session* Find(const FlowKey& key);
+  // Inserts a fresh session for key (REQUIRES: not present), most recently
+  // used. Returns nullptr when the table is full: the caller evicts first.
+  Session* Insert(const FlowKey& key);
+  void Remove(Session* s);
+  // Marks s most recently used.
+  void Touch(Session* s);
+  // Least recently used session, or nullptr when empty.
+  Session* Oldest();
+  Session* at(uint32_t index) { return &slots_[index]; }
+  uint32_t IndexOf(const Session* s) const {
+    return static_cast<uint32_t>(s - slots_.data());
+  }
+
+  uint32_t size() const { return size_; }
+  uint32_t capacity() const { return capacity_; }
+
+ private:
+  uint32_t Bucket(const FlowKey& key) const;
+  void Unlink(Session* s);
+
+  uint32_t capacity_;
+  uint32_t size_ = 0;
+  uint32_t used_slots_ = 0;  // slots ever handed out (grows to capacity)
+  uint32_t free_head_ = kNoIndex;
+  uint32_t lru_head_ = kNoIndex;  // most recent
+  uint32_t lru_tail_ = kNoIndex;  // least recent
+  std::vector<Session> slots_;
+  std::vector<uint32_t> buckets_;
+};
+
+}  // namespace ftpalg

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "ftpalg/session.h"
+
+namespace ftpalg {
+
+namespace {
+
+uint32_t NextPowerOfTwo(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n && p < (1u << 31)) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+SessionTable::SessionTable(uint32_t capacity)
+    : capacity_(capacity < 1 ? 1 : capacity),
+      buckets_(NextPowerOfTwo(capacity_), kNoIndex) {
+  // Slots are reserved up front; they are constructed lazily as the table
+  // grows, so an idle daemon does not touch memory it never needs.
+  slots_.reserve(capacity_);
+}
+
+uint32_t SessionTable::Bucket(const FlowKey& key) const {
+  return static_cast<uint32_t>(FlowKeyHash{}(key)) &
+         static_cast<uint32_t>(buckets_.size() - 1);
+}
+
+Session* SessionTable::Find(const FlowKey& key) {
+  for (uint32_t i = buckets_[Bucket(key)]; i != kNoIndex;
+       i = slots_[i].hash_next) {
+    if (slots_[i].key == key) return &slots_[i];
+  }
+  return nullptr;
+}
+
+void SessionTable::Unlink(Session* s) {
+  const uint32_t idx = IndexOf(s);
+  // Hash chain.
+  uint32_t* link = &buckets_[Bucket(s->key)];
+  while (*link != kNoIndex && *link != idx) link = &slots_[*link].hash_next;
+  if (*link == idx) *link = s->hash_next;
+  // LRU list.
+  if (s->lru_prev != kNoIndex) {
+    slots_[s->lru_prev].lru_next = s->lru_next;
+  } else {
+    lru_head_ = s->lru_next;
+  }
+  if (s->lru_next != kNoIndex) {
+    slots_[s->lru_next].lru_prev = s->lru_prev;
+  } else {
+    lru_tail_ = s->lru_prev;
+  }
+}
+
+Session* SessionTable::Insert(const FlowKey& key) {
+  uint32_t idx;
+  if (free_head_ != kNoIndex) {
+    idx = free_head_;
+    free_head_ = slots_[idx].hash_next;
+  } else if (used_slots_ < capacity_) {
+    slots_.emplace_back();
+    idx = used_slots_++;
+  } else {
+    return nullptr;
+  }
+  Session& s = slots_[idx];
+  s = Session{};
+  s.key = key;
+  s.in_use = true;
+  const uint32_t b = Bucket(key);
+  s.hash_next = buckets_[b];
+  buckets_[b] = idx;
+  s.lru_next = lru_head_;
+  if (lru_head_ != kNoIndex) slots_[lru_head_].lru_prev = idx;
+  lru_head_ = idx;
+  if (lru_tail_ == kNoIndex) lru_tail_ = idx;
+  ++size_;
+  return &s;
+}
+
+void SessionTable::Remove(Session* s) {
+  if (!s->in_use) return;
+  Unlink(s);
+  const uint32_t idx = IndexOf(s);
+  *s = Session{};
+  s->hash_next = free_head_;
+  free_head_ = idx;
+  --size_;
+}
+
+void SessionTable::Touch(Session* s) {
+  const uint32_t idx = IndexOf(s);
+  if (lru_head_ == idx) return;
+  // Unlink from the LRU list only (the hash chain is unchanged).
+  slots_[s->lru_prev].lru_next = s->lru_next;
+  if (s->lru_next != kNoIndex) {
+    slots_[s->lru_next].lru_prev = s->lru_prev;
+  } else {
+    lru_tail_ = s->lru_prev;
+  }
+  s->lru_prev = kNoIndex;
+  s->lru_next = lru_head_;
+  slots_[lru_head_].lru_prev = idx;
+  lru_head_ = idx;
+}
+
+Session* SessionTable::Oldest() {
+  return lru_tail_ == kNoIndex ? nullptr : &slots_[lru_tail_];
+}
+
+}  // namespace ftpalg

@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "ftpalg/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "tests/support/engine_fixture.h"
+
+namespace ftpalg::testing {
+namespace {
+
+constexpr uint8_t kData = kTcpAck | kTcpPsh;
+
+// A PORT from an inside client is rewritten to the public address, the
+// stream grows by 3 and later seq/ack are shifted in both directions.
+TEST_F(EngineTest, PortRewriteGrowsAndShiftsSeqAndAck) {
+  Handshake();
+  Greet();
+  const uint32_t port_seq = c_next_;
+  Result r = ClientSends("PORT 10,7,0,2,146,37\r\n");
+  EXPECT_TRUE(r.decision.modified);
+  EXPECT_EQ(r.payload(), "PORT 203,0,113,1,146,37\r\n");
+  EXPECT_EQ(r.seq(), port_seq);
+  ASSERT_EQ(sink.installed.size(), 1u);
+  const Expectation& e = sink.installed[0];
+  EXPECT_EQ(e.kind, AnnounceKind::kPort);
+  EXPECT_EQ(e.peer.ToString(), "203.0.113.2");
+  EXPECT_EQ(e.target.ToString(), "203.0.113.1:37413");
+  EXPECT_EQ(e.nat_to.ToString(), "10.7.0.2:37413");
+  EXPECT_TRUE(ChecksumsValid(r.packet.data(), View(r.packet)));
+  // The server acks the grown stream; the client must see its own space.
+  Result ack = ServerSends("200 ok\r\n");
+  EXPECT_EQ(ack.ack(), c_next_);
+  // Later client data is shifted by +3.
+  Result list = ClientSends("LIST\r\n");
+  EXPECT_EQ(list.seq(), port_seq + 25);
+  EXPECT_EQ(ClientOutput(),
+            "USER anonymous\r\nPORT 203,0,113,1,146,37\r\nLIST\r\n");
+  EXPECT_TRUE(log.Contains("REWRITE c->s"));
+}
+
+// 192.168.10.2 -> 203.0.113.1 shrinks the line by one byte.
+TEST_F(EngineTest, PortRewriteShrinks) {
+  client = Ep("192.168.10.2", 40001);
+  Handshake();
+  Greet();
+  Result r = ClientSends("PORT 192,168,10,2,200,1\r\n");
+  EXPECT_EQ(r.payload(), "PORT 203,0,113,1,200,1\r\n");
+  ServerSends("200 ok\r\n");
+  Result list = ClientSends("LIST\r\n");
+  EXPECT_EQ(ClientOutput(), "USER anonymous\r\nPORT 203,0,113,1,200,1\r\nLIST\r\n");
+  EXPECT_EQ(list.seq() + 1, c_next_ - 6);  // one byte shorter so far
+}
+
+// Two rewrites accumulate; a retransmission of bytes before the first one
+// gets offset 0 (the kernel's single correction point gets this wrong).
+TEST_F(EngineTest, TwoRewritesThenOldRetransmissionHasNoOffset) {
+  Handshake();
+  const uint32_t greet_end = c_next_;
+  Greet();
+  ClientSends("PORT 10,7,0,2,4,1\r\n");
+  ClientSends("PORT 10,7,0,2,4,2\r\n");
+  Result list = ClientSends("LIST\r\n");
+  EXPECT_EQ(ClientOutput(),
+            "USER anonymous\r\nPORT 203,0,113,1,4,1\r\nPORT 203,0,113,1,4,2\r\nLIST\r\n");
+  (void)list;
+  Result old = ClientSendsAt(greet_end, "USER anonymous\r\n");
+  EXPECT_EQ(old.seq(), greet_end);
+  EXPECT_EQ(old.payload(), "USER anonymous\r\n");
+}
+
+// PORT + LIST pipelined in one segment: the LIST survives (libalias loses it).
+TEST_F(EngineTest, PipelinedPortAndListKeepsList) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("PORT 10,7,0,2,4,1\r\nLIST\r\n");
+  EXPECT_EQ(r.payload(), "PORT 203,0,113,1,4,1\r\nLIST\r\n");
+}
+
+// The PORT is the second line of its segment (the kernel only looks at the
+// first).
+TEST_F(EngineTest, PortAsSecondLineOfSegment) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("TYPE I\r\nPORT 10,7,0,2,4,1\r\n");
+  EXPECT_EQ(r.payload(), "TYPE I\r\nPORT 203,0,113,1,4,1\r\n");
+  EXPECT_EQ(sink.installed.size(), 1u);
+}
+
+// Lower-case verb and LF-only line ending.
+TEST_F(EngineTest, LowerCaseVerbAndBareLf) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("port 10,7,0,2,4,1\n");
+  EXPECT_EQ(r.payload(), "port 203,0,113,1,4,1\n");
+}
+
+// PORT split across two segments: the first part is held back (the packet
+// goes on as a bare ACK) and the whole rewritten line leaves with the second.
+TEST_F(EngineTest, SplitPortIsHeldAndMerged) {
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  Result a = ClientSends("PORT 10,7,0");
+  EXPECT_FALSE(a.dropped());
+  EXPECT_EQ(a.payload(), "");
+  Result b = ClientSends(",2,4,1\r\n");
+  EXPECT_EQ(b.seq(), start);
+  EXPECT_EQ(b.payload(), "PORT 203,0,113,1,4,1\r\n");
+  EXPECT_EQ(stats.holds, 1u);
+  EXPECT_EQ(stats.hold_merges, 1u);
+  EXPECT_EQ(ClientOutput(), "USER anonymous\r\nPORT 203,0,113,1,4,1\r\n");
+}
+
+// A client that sends one byte per segment still gets its PORT rewritten.
+TEST_F(EngineTest, OneBytePerSegment) {
+  Handshake();
+  Greet();
+  const std::string line = "PORT 10,7,0,2,4,1\r\nNOOP\r\n";
+  for (char c : line) ClientSends(std::string(1, c));
+  EXPECT_EQ(ClientOutput(), "USER anonymous\r\nPORT 203,0,113,1,4,1\r\nNOOP\r\n");
+  EXPECT_EQ(sink.installed.size(), 1u);
+}
+
+// A held line whose continuation never comes is released unchanged when the
+// sender retransmits it after the hold timeout.
+TEST_F(EngineTest, HoldTimeoutReleasesUnchanged) {
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  ClientSends("PORT 10,7,0");
+  now_ms += 100;
+  Result again = ClientSendsAt(start, "PORT 10,7,0");
+  EXPECT_EQ(again.payload(), "");
+  now_ms += cfg.hold_timeout_ms;
+  Result late = ClientSendsAt(start, "PORT 10,7,0");
+  EXPECT_EQ(late.payload(), "PORT 10,7,0");
+  EXPECT_EQ(stats.hold_timeouts, 1u);
+  Result rest = ClientSends(",2,4,1\r\n");
+  EXPECT_EQ(rest.payload(), ",2,4,1\r\n");
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_EQ(ClientOutput(), "USER anonymous\r\nPORT 10,7,0,2,4,1\r\n");
+}
+
+// An exact retransmission of the rewritten segment comes out byte-identical
+// at the same position; the offset is not added twice and no new expectation.
+TEST_F(EngineTest, ExactRetransmissionIsIdentical) {
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  Result first = ClientSends("PORT 10,7,0,2,4,1\r\n");
+  Result again = ClientSendsAt(start, "PORT 10,7,0,2,4,1\r\n");
+  EXPECT_EQ(again.payload(), first.payload());
+  EXPECT_EQ(again.seq(), first.seq());
+  EXPECT_EQ(sink.installed.size(), 1u);
+  EXPECT_EQ(stats.rewrites_reapplied, 1u);
+  Result list = ClientSends("LIST\r\n");
+  EXPECT_EQ(list.seq(), start + 22);
+}
+
+// A retransmission that coalesces the previous command with the PORT.
+TEST_F(EngineTest, RepacketisedRetransmission) {
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  ClientSends("TYPE I\r\n");
+  ClientSends("PORT 10,7,0,2,4,1\r\n");
+  Result merged = ClientSendsAt(start, "TYPE I\r\nPORT 10,7,0,2,4,1\r\nLI");
+  EXPECT_EQ(merged.payload(), "TYPE I\r\nPORT 203,0,113,1,4,1\r\nLI");
+  ClientSendsAt(start + 29, "ST\r\n");
+  c_next_ = start + 33;
+  EXPECT_EQ(ClientOutput(),
+            "USER anonymous\r\nTYPE I\r\nPORT 203,0,113,1,4,1\r\nLIST\r\n");
+}
+
+// A retransmission that ends inside the rewritten span is cut before it.
+TEST_F(EngineTest, RetransmissionEndingInsideSpanIsTrimmed) {
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  ClientSends("PORT 10,7,0,2,4,1\r\n");
+  Result part = ClientSendsAt(start, "PORT 10,7");
+  EXPECT_EQ(part.payload(), "PORT ");
+  EXPECT_EQ(stats.partial_span_trims, 1u);
+}
+
+// The sequence ledger works across the 2^32 wrap.
+TEST_F(EngineTest, RewriteAcrossSequenceWrap) {
+  c_isn_ = 0xffffffff - 30;
+  Handshake();
+  Greet();  // USER line crosses the wrap
+  Result r = ClientSends("PORT 10,7,0,2,4,1\r\n");
+  EXPECT_EQ(r.payload(), "PORT 203,0,113,1,4,1\r\n");
+  ServerSends("200 ok\r\n");
+  ClientSends("LIST\r\n");
+  EXPECT_EQ(ClientOutput(), "USER anonymous\r\nPORT 203,0,113,1,4,1\r\nLIST\r\n");
+  Result ack = ServerSends("150 go\r\n");
+  EXPECT_EQ(ack.ack(), c_next_);
+}
+
+// SACK and D-SACK blocks from the server are mapped into the client's space.
+TEST_F(EngineTest, SackBlocksAreMapped) {
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  ClientSends("PORT 10,7,0,2,4,1\r\n");  // +3
+  const uint32_t after = c_next_;
+  ClientSends("NOOP\r\n");
+  // Server got everything but says it saw NOOP twice (D-SACK) and SACKs it.
+  TcpSpec s{server, client, s_next_, start, kTcpAck, "",
+            {{after + 3, after + 9}, {after + 3, after + 9}}, false};
+  Result r = Run(s);
+  EXPECT_EQ(r.ack(), start);
+  const auto sack = SackOf(r.packet);
+  ASSERT_EQ(sack.size(), 2u);
+  EXPECT_EQ(sack[0].first, after);
+  EXPECT_EQ(sack[0].second, after + 6);
+  EXPECT_TRUE(ChecksumsValid(r.packet.data(), View(r.packet)));
+}
+
+// An ack that lands inside the rewritten text maps to the span start: the
+// sender never sees an ack for bytes the receiver does not have whole.
+TEST_F(EngineTest, AckInsideReplacementMapsToSpanStart) {
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  ClientSends("PORT 10,7,0,2,4,1\r\n");
+  TcpSpec s{server, client, s_next_, start + 8, kTcpAck, "", {}, false};
+  EXPECT_EQ(Run(s).ack(), start + 5);
+}
+
+// 227 from an inside server answering PASV is rewritten; the expectation
+// lets the client in to the public address, NATed to the server.
+TEST_F(EngineTest, PassiveReplyRewritten) {
+  client = Ep("198.51.100.7", 50000);
+  server = Ep("192.168.20.2", 21);
+  Handshake();
+  Greet();
+  ClientSends("PASV\r\n");
+  Result r = ServerSends("227 Entering Passive Mode (192,168,20,2,117,74).\r\n");
+  EXPECT_EQ(r.payload(), "227 Entering Passive Mode (203,0,113,1,117,74).\r\n");
+  ASSERT_EQ(sink.installed.size(), 1u);
+  EXPECT_EQ(sink.installed[0].kind, AnnounceKind::k227);
+  EXPECT_EQ(sink.installed[0].peer.ToString(), "198.51.100.7");
+  EXPECT_EQ(sink.installed[0].target.ToString(), "203.0.113.1:30026");
+  EXPECT_EQ(sink.installed[0].nat_to.ToString(), "192.168.20.2:30026");
+  Result ack = ClientSends("LIST\r\n");
+  EXPECT_EQ(ack.ack(), s_next_);
+}
+
+// Multi-line 227: the closing line carries the address.
+TEST_F(EngineTest, MultiLine227) {
+  server = Ep("192.168.20.2", 21);
+  client = Ep("198.51.100.7", 50000);
+  Handshake();
+  Greet();
+  ClientSends("PASV\r\n");
+  Result r = ServerSends("227-listen socket created\r\n227 (192,168,20,2,154,21)\r\n");
+  EXPECT_EQ(r.payload(), "227-listen socket created\r\n227 (203,0,113,1,154,21)\r\n");
+}
+
+// A 227 with no PASV outstanding opens nothing.
+TEST_F(EngineTest, UnsolicitedPassiveReplyRefused) {
+  server = Ep("192.168.20.2", 21);
+  client = Ep("198.51.100.7", 50000);
+  Handshake();
+  Greet();
+  Result r = ServerSends("227 Entering Passive Mode (192,168,20,2,117,74)\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_EQ(stats.refused_unsolicited, 1u);
+}
+
+// EPSV answered with 227 (seen in the wild) still pairs.
+TEST_F(EngineTest, EpsvAnsweredWith227) {
+  server = Ep("192.168.20.2", 21);
+  client = Ep("198.51.100.7", 50000);
+  Handshake();
+  Greet();
+  ClientSends("EPSV\r\n");
+  Result r = ServerSends("227 =192,168,20,2,117,74\r\n");
+  EXPECT_EQ(r.payload(), "227 =203,0,113,1,117,74\r\n");
+}
+
+// 229 carries no address: an expectation, no rewrite.
+TEST_F(EngineTest, EpsvReplyExpectationWithoutRewrite) {
+  server = Ep("192.168.20.2", 21);
+  client = Ep("198.51.100.7", 50000);
+  Handshake();
+  Greet();
+  ClientSends("EPSV\r\n");
+  Result r = ServerSends("229 Entering Extended Passive Mode (|||30001|)\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  ASSERT_EQ(sink.installed.size(), 1u);
+  EXPECT_EQ(sink.installed[0].kind, AnnounceKind::k229);
+  EXPECT_EQ(sink.installed[0].target.ToString(), "203.0.113.1:30001");
+  EXPECT_EQ(sink.installed[0].nat_to.ToString(), "192.168.20.2:30001");
+}
+
+// Bounce: a PORT naming a third party creates nothing.
+TEST_F(EngineTest, BounceRefused) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("PORT 10,7,0,9,4,1\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_EQ(stats.refused_bounce, 1u);
+  EXPECT_TRUE(log.Contains("bounce"));
+}
+
+// Low ports are refused.
+TEST_F(EngineTest, LowPortRefused) {
+  Handshake();
+  Greet();
+  ClientSends("PORT 10,7,0,2,0,22\r\n");
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_EQ(stats.refused_low_port, 1u);
+}
+
+// Octet overflow is refused, never wrapped.
+TEST_F(EngineTest, OctetOverflowRefused) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("PORT 10,7,0,258,4,1\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_EQ(stats.refused_parse, 1u);
+}
+
+// EPRT |2| on an IPv4 connection is refused, not dropped.
+TEST_F(EngineTest, EprtFamilyMismatchRefused) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("EPRT |2|fd00::2|5282|\r\n");
+  EXPECT_EQ(r.decision.verdict, Verdict::kAccept);
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_EQ(stats.refused_family, 1u);
+}
+
+// EPRT |1| is rewritten with its own delimiter kept.
+TEST_F(EngineTest, EprtIpv4Rewritten) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("EPRT !1!10.7.0.2!5282!\r\n");
+  EXPECT_EQ(r.payload(), "EPRT !1!203.0.113.1!5282!\r\n");
+}
+
+// IPv6 client on a ULA behind NAT66, with an extension header in the way.
+TEST_F(EngineTest, EprtIpv6RewrittenThroughExtensionHeader) {
+  client = Ep("fd00:10::2", 40000);
+  server = Ep("2001:db8:1::2", 21);
+  Handshake();
+  Greet();
+  TcpSpec s{client, server, c_next_, s_out_next_, kData,
+            "EPRT |2|fd00:10::2|5282|\r\n", {}, true};
+  c_next_ += static_cast<uint32_t>(s.payload.size());
+  Result r = Run(s);
+  EXPECT_EQ(r.payload(), "EPRT |2|2001:db8:1::1|5282|\r\n");
+  EXPECT_TRUE(ChecksumsValid(r.packet.data(), View(r.packet)));
+  ASSERT_EQ(sink.installed.size(), 1u);
+  EXPECT_EQ(sink.installed[0].target.ToString(), "[2001:db8:1::1]:5282");
+}
+
+// After AUTH TLS is accepted nothing is parsed, even ciphertext that looks
+// like a 227.
+TEST_F(EngineTest, AuthTlsStopsParsing) {
+  server = Ep("192.168.20.2", 21);
+  client = Ep("198.51.100.7", 50000);
+  Handshake();
+  ServerSends("220 ready\r\n");
+  ClientSends("AUTH TLS\r\n");
+  ServerSends("234 go ahead\r\n");
+  ClientSends(std::string("\x16\x03\x01\x00\x05PASV\r\n", 12));
+  Result r = ServerSends("227 (192,168,20,2,4,1)\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_EQ(stats.tls_sessions, 1u);
+}
+
+// AUTH refused (5xx): parsing goes on.
+TEST_F(EngineTest, AuthRefusedKeepsParsing) {
+  Handshake();
+  ServerSends("220 ready\r\n");
+  ClientSends("AUTH TLS\r\n");
+  ServerSends("502 no\r\n");
+  Result r = ClientSends("PORT 10,7,0,2,4,1\r\n");
+  EXPECT_TRUE(r.decision.modified);
+}
+
+// NAT slipstreaming: an HTTP request sent to port 21 before any greeting,
+// with a PORT line starting a segment, opens nothing.
+TEST_F(EngineTest, SlipstreamingRefused) {
+  Handshake();
+  ClientSends("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+  Result r = ClientSends("PORT 10,7,0,2,4,1\r\n");
+  ServerSends("220 ready\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_EQ(stats.refused_not_ftp, 1u);
+}
+
+// A PORT smuggled inside another command's argument is not a command.
+TEST_F(EngineTest, StreamInjectionInsideArgumentIgnored) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("RETR a PORT 10,7,0,2,0,22\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_TRUE(sink.installed.empty());
+}
+
+// Lines over the cap pass untouched and create no state.
+TEST_F(EngineTest, OverlongLinePassesUntouched) {
+  Handshake();
+  Greet();
+  const std::string line = "PORT 10,7,0,2,4,1" + std::string(600, ' ') + "\r\n";
+  Result r = ClientSends(line);
+  EXPECT_EQ(r.payload(), line);
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_GE(stats.overlong_lines, 1u);
+}
+
+// Picked up mid-stream: the partial first line is skipped; rewrites resume
+// once both sides showed well-formed FTP lines.
+TEST_F(EngineTest, MidStreamPickup) {
+  c_next_ = 7000;
+  s_next_ = 9000;
+  c_out_next_ = c_next_;
+  s_out_next_ = s_next_;
+  Result partial = ClientSends("10,7,0,2,4,1\r\n");  // tail of a PORT
+  EXPECT_FALSE(partial.decision.modified);
+  EXPECT_EQ(stats.sessions_picked_up, 1u);
+  Result early = ClientSends("PORT 10,7,0,2,4,2\r\n");
+  EXPECT_FALSE(early.decision.modified);  // server side not seen yet
+  ServerSends("x\r\n200 ok\r\n");
+  Result r = ClientSends("PORT 10,7,0,2,4,3\r\n");
+  EXPECT_EQ(r.payload(), "PORT 203,0,113,1,4,3\r\n");
+}
+
+// Two inside clients announcing the same port through one public address:
+// the second gets another public port; its retransmission keeps it.
+TEST_F(EngineTest, PortCollisionBetweenSessions) {
+  Handshake();
+  Greet();
+  ClientSends("PORT 10,7,0,2,4,1\r\n");
+  client = Ep("10.7.0.3", 40001);
+  c_isn_ = 3000;
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  Result r = ClientSends("PORT 10,7,0,3,4,1\r\n");
+  EXPECT_EQ(r.payload(), "PORT 203,0,113,1,4,2\r\n");
+  EXPECT_EQ(stats.port_remaps, 1u);
+  Result again = ClientSendsAt(start, "PORT 10,7,0,3,4,1\r\n");
+  EXPECT_EQ(again.payload(), "PORT 203,0,113,1,4,2\r\n");
+  ASSERT_EQ(sink.installed.size(), 2u);
+  EXPECT_EQ(sink.installed[1].target.port, 1026);
+  EXPECT_EQ(sink.installed[1].nat_to.port, 1025);
+}
+
+// The kernel reports the public port busy: the engine walks to a free one.
+TEST_F(EngineTest, KernelBusyPortIsSkipped) {
+  sink.busy.push_back(Ep("203.0.113.1", 1025));
+  Handshake();
+  Greet();
+  Result r = ClientSends("PORT 10,7,0,2,4,1\r\n");
+  EXPECT_EQ(r.payload(), "PORT 203,0,113,1,4,2\r\n");
+}
+
+// No public address for the family: not rewritten, logged.
+TEST_F(EngineTest, NoPublicAddressNotRewritten) {
+  cfg.public_v4.reset();
+  Rebuild();
+  Handshake();
+  Greet();
+  Result r = ClientSends("PORT 10,7,0,2,4,1\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_EQ(stats.refused_no_public, 1u);
+}
+
+// Per-session expectation cap: the oldest is evicted.
+TEST_F(EngineTest, PerSessionExpectationCap) {
+  cfg.max_expectations_per_session = 2;
+  Rebuild();
+  Handshake();
+  Greet();
+  for (int i = 0; i < 5; ++i) {
+    ClientSends("PORT 10,7,0,2,4," + std::to_string(10 + i) + "\r\n");
+    ServerSends("200 ok\r\n");
+  }
+  EXPECT_EQ(sink.installed.size(), 5u);
+  EXPECT_EQ(sink.removed.size(), 3u);
+  EXPECT_EQ(stats.expectations_evicted, 3u);
+}
+
+// FIN both ways ends the session after the linger; expectations go with it.
+TEST_F(EngineTest, SessionEndsAfterFinBothWays) {
+  Handshake();
+  Greet();
+  ClientSends("PORT 10,7,0,2,4,1\r\n");
+  ClientSends("", kTcpFin | kTcpAck);
+  ServerSends("", kTcpFin | kTcpAck);
+  EXPECT_EQ(engine->session_count(), 1u);
+  now_ms += uint64_t{cfg.closed_linger_s} * 1000 + 1000;
+  engine->Expire(now_ms);
+  EXPECT_EQ(engine->session_count(), 0u);
+  EXPECT_EQ(sink.removed.size(), 1u);
+  EXPECT_EQ(stats.sessions_ended, 1u);
+}
+
+// Idle sessions expire.
+TEST_F(EngineTest, IdleSessionExpires) {
+  Handshake();
+  now_ms += uint64_t{cfg.idle_timeout_s} * 1000 + 1000;
+  engine->Expire(now_ms);
+  EXPECT_EQ(engine->session_count(), 0u);
+  EXPECT_EQ(stats.sessions_expired, 1u);
+}
+
+// The table is bounded: the least recently used session is evicted.
+TEST_F(EngineTest, SessionTableEvictsLeastRecentlyUsed) {
+  cfg.max_sessions = 3;
+  Rebuild();
+  for (uint16_t i = 0; i < 5; ++i) {
+    client = Ep("10.7.0.2", static_cast<uint16_t>(41000 + i));
+    Handshake();
+  }
+  EXPECT_EQ(engine->session_count(), 3u);
+  EXPECT_EQ(stats.sessions_evicted, 2u);
+}
+
+// Non-control and broken packets are never touched.
+TEST_F(EngineTest, NonControlAndMalformedPassUnchanged) {
+  TcpSpec s{Ep("10.7.0.2", 5555), Ep("203.0.113.2", 80), 1, 1, kData,
+            "PORT 10,7,0,2,4,1\r\n", {}, false};
+  EXPECT_FALSE(Run(s).decision.modified);
+  std::vector<uint8_t> junk(60, 0x45);
+  junk.resize(65535);
+  PacketBuffer b{junk.data(), 60, junk.size()};
+  EXPECT_FALSE(engine->Process(b, now_ms).modified);
+  EXPECT_EQ(b.len, 60u);
+}
+
+// Offline captures: both directions are in the original space, so the
+// server's ack of the PORT is mapped forward into the rewritten space.
+TEST_F(EngineTest, OfflineCaptureMapsAcksForward) {
+  cfg.offline_capture = true;
+  Rebuild();
+  Handshake();
+  Greet();
+  ClientSends("PORT 10,7,0,2,4,1\r\n");
+  TcpSpec s{server, client, s_next_, c_next_, kTcpAck, "", {}, false};
+  EXPECT_EQ(Run(s).ack(), c_next_ + 3);
+}
+
+// Property: whatever the segmentation, duplication and retransmission of the
+// client's stream, the output stream is the input with the rewrites applied.
+TEST_F(EngineTest, ResegmentationPropertyHolds) {
+  const std::string input =
+      "TYPE I\r\nPORT 10,7,0,2,4,1\r\nLIST\r\nport 10,7,0,2,4,2\nNOOP\r\n"
+      "EPRT |1|10.7.0.2|6000|\r\nPORT 10,7,0,9,4,3\r\nQUIT\r\n";
+  const std::string expected =
+      "USER anonymous\r\nTYPE I\r\nPORT 203,0,113,1,4,1\r\nLIST\r\nport "
+      "203,0,113,1,4,2\nNOOP\r\nEPRT |1|203.0.113.1|6000|\r\nPORT "
+      "10,7,0,9,4,3\r\nQUIT\r\n";
+  for (uint32_t seed = 1; seed <= 200; ++seed) {
+    sink = FakeSink{};
+    stats = Stats{};
+    Rebuild();
+    c_isn_ = seed * 2654435761u;  // spread, including near the wrap
+    client = Ep("10.7.0.2", static_cast<uint16_t>(20000 + seed));
+    Handshake();
+    Greet();
+    client_out_ = StreamCollector{};
+    client_out_.Add(c_isn_ + 1, "USER anonymous\r\n");
+    const uint32_t base = c_next_;
+    std::mt19937 rng(seed);
+    size_t pos = 0;
+    while (pos < input.size()) {
+      const size_t len = 1 + rng() % 12;
+      const std::string piece = input.substr(pos, len);
+      ClientSendsAt(base + static_cast<uint32_t>(pos), piece);
+      if (rng() % 4 == 0 && pos > 0) {  // retransmit a random earlier range
+        const size_t from = rng() % (pos + piece.size());
+        const size_t to = std::min(input.size(), pos + piece.size());
+        ClientSendsAt(base + static_cast<uint32_t>(from), input.substr(from, to - from));
+      }
+      pos += piece.size();
+      if (rng() % 3 == 0) ServerSends("200 ok\r\n");
+    }
+    // Flush anything still unacknowledged by retransmitting from the start.
+    ClientSendsAt(base, input);
+    c_next_ = base + static_cast<uint32_t>(input.size());
+    ASSERT_EQ(ClientOutput(), expected) << "seed " << seed;
+    ASSERT_EQ(sink.installed.size(), 3u) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace ftpalg::testing
