@@ -910,6 +910,10 @@ struct Engine::Impl {
       changed = true;
     } else if (fin) {
       st.fin = true;
+      // The FIN takes one sequence number after the data.
+      const uint32_t fin_pos =
+          v.seq + (syn ? 1u : 0u) + static_cast<uint32_t>(v.payload_len);
+      if (st.next_seq == fin_pos) st.next_seq = fin_pos + 1;
     }
     if ((rst || (s->stream[0].fin && s->stream[1].fin)) && !s->closing) {
       s->closing = true;

@@ -499,6 +499,9 @@ TEST_F(EngineTest, SessionEndsAfterFinBothWays) {
   ClientSends("PORT 10,7,0,2,4,1\r\n");
   ClientSends("", kTcpFin | kTcpAck);
   ServerSends("", kTcpFin | kTcpAck);
+  ++c_next_;  // the FIN's sequence number
+  ClientSends("", kTcpAck);
+  EXPECT_EQ(stats.out_of_order, 0u);  // the last ACK after FIN is in order
   EXPECT_EQ(engine->session_count(), 1u);
   now_ms += uint64_t{cfg.closed_linger_s} * 1000 + 1000;
   engine->Expire(now_ms);

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "ftpalg/packet.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg::testing {
+namespace {
+
+// A well-formed IPv4 packet parses and its checksums verify.
+TEST(PacketTest, ParsesIpv4Tcp) {
+  auto p = BuildTcp({Ep("10.0.0.1", 1234), Ep("192.0.2.1", 21), 7, 9,
+                     kTcpAck, "NOOP\r\n", {}, false});
+  PacketView v;
+  ASSERT_EQ(ParsePacket(p.data(), p.size(), &v), PacketError::kNone);
+  EXPECT_EQ(v.payload_len, 6u);
+  EXPECT_EQ(v.seq, 7u);
+  EXPECT_EQ(v.src.port, 1234);
+  EXPECT_TRUE(ChecksumsValid(p.data(), v));
+  p[v.payload_offset] ^= 1;
+  EXPECT_FALSE(ChecksumsValid(p.data(), v));
+  FinalizePacket(p.data(), v);
+  EXPECT_TRUE(ChecksumsValid(p.data(), v));
+}
+
+// IPv6 with a destination-options header in front of TCP.
+TEST(PacketTest, SkipsIpv6ExtensionHeaders) {
+  auto p = BuildTcp({Ep("fd00::2", 1234), Ep("2001:db8::1", 21), 1, 1,
+                     kTcpAck, "PASV\r\n", {}, true});
+  PacketView v;
+  ASSERT_EQ(ParsePacket(p.data(), p.size(), &v), PacketError::kNone);
+  EXPECT_EQ(v.ip_header_len, 48u);
+  EXPECT_EQ(v.payload_len, 6u);
+  EXPECT_TRUE(ChecksumsValid(p.data(), v));
+}
+
+// Truncation, fragments, other protocols and garbage are reported, never
+// read past the buffer.
+TEST(PacketTest, RejectsBrokenPackets) {
+  auto p = BuildTcp({Ep("10.0.0.1", 1), Ep("10.0.0.2", 21), 1, 1, kTcpAck,
+                     "x", {}, false});
+  PacketView v;
+  EXPECT_EQ(ParsePacket(p.data(), 10, &v), PacketError::kTruncated);
+  EXPECT_EQ(ParsePacket(p.data(), p.size() - 1, &v), PacketError::kTruncated);
+  auto frag = p;
+  frag[6] = 0x20;  // MF
+  EXPECT_EQ(ParsePacket(frag.data(), frag.size(), &v), PacketError::kFragment);
+  auto udp = p;
+  udp[9] = 17;
+  EXPECT_EQ(ParsePacket(udp.data(), udp.size(), &v), PacketError::kNotTcp);
+  auto badoff = p;
+  badoff[20 + 12] = 0x10;  // doff 1
+  EXPECT_EQ(ParsePacket(badoff.data(), badoff.size(), &v), PacketError::kBadHeader);
+  uint8_t junk[3] = {0x99, 0, 0};
+  EXPECT_EQ(ParsePacket(junk, 3, &v), PacketError::kBadVersion);
+  uint32_t seed = 1;
+  for (int i = 0; i < 20000; ++i) {  // random bytes never crash the parser
+    uint8_t buf[80];
+    for (auto& b : buf) b = static_cast<uint8_t>((seed = seed * 1103515245 + 12345) >> 16);
+    buf[0] = static_cast<uint8_t>((buf[0] & 0x0f) | ((i & 1) ? 0x40 : 0x60));
+    ParsePacket(buf, sizeof(buf) - (i % 40), &v);
+  }
+}
+
+}  // namespace
+}  // namespace ftpalg::testing
