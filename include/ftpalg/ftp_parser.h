@@ -99,10 +99,11 @@ ParseResult Parse229(std::string_view line);
 // "<d>1<d>a.b.c.d<d>port<d>" or "<d>2<d>v6<d>port<d>" (RFC 5952 text), 229 the
 // port digits, LPRT/228 "4,4,h1,h2,h3,h4,2,p1,p2" / "6,16,...,2,p1,p2".
 // Returns the length written, or 0 if ep's family cannot be expressed in this
-// kind (IPv6 in PORT/227) or cap is too small. 64 bytes always suffice.
+// kind (IPv6 in PORT/227) or cap is too small. kMaxReplacementLen bytes
+// always suffice (an IPv6 LPRT/228 span can be 78 bytes, so it is not 64).
 size_t FormatReplacement(const Announcement& a, const Endpoint& ep, char* out,
                          size_t cap);
 
-inline constexpr size_t kMaxReplacementLen = 64;
+inline constexpr size_t kMaxReplacementLen = 96;
 
 }  // namespace ftpalg
