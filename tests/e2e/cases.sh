@@ -1,0 +1,284 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# End-to-end cases. Each case_* function runs one scenario inside the lab of
+# lib.sh and prints "PASS name" or "FAIL name: reasons". Besides exit codes and
+# checksums every case checks (case_end): the data connections were RELATED,
+# no INVALID drops, conntrack -S invalid unchanged, no RST from the gateway,
+# and no kernel helper (ftpalgd mode). Most cases also check what the server
+# logged (the address in PORT/EPRT, the peer address).
+
+CURL=(curl -q -sS -v --connect-timeout 10 --max-time 20)
+
+curl_opts() { # MODE -> CURL_MODE array
+  case $1 in
+    port) CURL_MODE=(--ftp-port - --disable-eprt) ;;
+    eprt) CURL_MODE=(--ftp-port -) ;;
+    pasv) CURL_MODE=(--disable-epsv --no-ftp-skip-pasv-ip) ;;
+    epsv) CURL_MODE=(--ftp-pasv) ;;
+  esac
+}
+
+# What the server must have seen for a client behind MASQUERADE (v4).
+# LOGVAR MODE [pyftpd]
+expect_server_saw_public4() {
+  local lv=$1 mode=$2 kind=${3:-vsftpd}
+  if [[ $kind == vsftpd ]]; then
+    expect_log "$lv" "Client \"$GW_PUB4\"" "server did not see the masquerade address as peer"
+    expect_no_log "$lv" 'Client "(192\.168|10\.7)\.' "server saw a private peer address"
+  else
+    expect_log "$lv" "$GW_PUB4:[0-9]+-" "server did not see the masquerade address as peer"
+  fi
+  case $mode in
+    port) expect_log "$lv" "PORT 203,0,113,1,[0-9]+,[0-9]+" "server did not receive PORT 203,0,113,1,..." ;;
+    eprt) expect_log "$lv" "EPRT \|1\|203\.0\.113\.1\|[0-9]+\|" "server did not receive EPRT |1|203.0.113.1|...|" ;;
+    active) expect_log "$lv" "(PORT 203,0,113,1,|EPRT \|1\|203\.0\.113\.1\|)" "server did not receive PORT/EPRT with 203.0.113.1" ;;
+  esac
+  expect_no_log "$lv" "(PORT|EPRT).*$RE_PRIV4" "server received a private address"
+}
+
+# --- A: client behind MASQUERADE -> outside vsftpd (or pyftpdlib) ----------
+# MODE port|eprt|pasv|epsv, SRC grow|shrink, [SERVER vsftpd|pyftpd]
+case_curl_out() {
+  local mode=$1 which=$2 kind=${3:-vsftpd} src host lv rc nrw=0
+  src=$CLI4; [[ $which == grow ]] && src=$CLI4_GROW
+  host=$SRV4 lv=SRV4_LOG
+  [[ $kind == pyftpd ]] && host=$PYSRV4 lv=PY_LOG
+  curl_opts "$mode"
+  [[ $mode == port || $mode == eprt ]] && nrw=2
+  case_begin "curl-$mode-$which${3:+-$3}"
+  cli "${CURL[@]}" "${CURL_MODE[@]}" --interface "$src" \
+    "ftp://$host/" -o "$CASE_DIR/list" "ftp://$host/big.bin" -o "$CASE_DIR/big.bin" \
+    >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  rc=$?
+  expect_rc0 $rc curl
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
+  case $mode in
+    port) expect_grep "$CASE_DIR/curl.err" "^> PORT ${src//./,}," "client did not send PORT with its own address" ;;
+    eprt) expect_grep "$CASE_DIR/curl.err" "^> EPRT \|1\|${src//./\\.}\|" "client did not send EPRT with its own address" ;;
+    pasv) expect_grep "$CASE_DIR/curl.err" "^< 227 .*\(?203,0,113,${host##*.}," "client did not get 227 with the server address" ;;
+    epsv) expect_grep "$CASE_DIR/curl.err" '^< 229 ' "client did not get 229" ;;
+  esac
+  expect_server_saw_public4 "$lv" "$mode" "$kind"
+  case_end 2 "$nrw"
+}
+
+# Two rewrites on one control connection: three URLs, one curl, one session.
+case_two_rewrites() {
+  local rc n
+  case_begin "curl-port-two-rewrites-one-session"
+  cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" \
+    "ftp://$SRV4/" -o "$CASE_DIR/list" "ftp://$SRV4/hello.txt" -o "$CASE_DIR/hello.txt" \
+    "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  rc=$?
+  expect_rc0 $rc curl
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "RETR hello.txt"
+  n=$(grep -c '^\* Connected to' "$CASE_DIR/curl.err")
+  ((n == 1)) || fail "curl opened $n control connections, expected 1"
+  # All PORTs of one session are logged under one vsftpd pid.
+  n=$(log_new SRV4_LOG | grep -E '"PORT 203,0,113,1,' | grep -o '\[pid [0-9]*\]' | sort | uniq -c | sort -rn | awk 'NR==1 {print $1+0}')
+  ((${n:-0} >= 3)) || fail "server saw ${n:-0} rewritten PORTs in one session, expected 3"
+  expect_server_saw_public4 SRV4_LOG port
+  case_end 3 3
+}
+
+# lftp, several transfers on one control connection. MODE active|passive
+case_lftp() {
+  local mode=$1 pm=off rc n
+  [[ $mode == passive ]] && pm=on
+  case_begin "lftp-$mode-multi"
+  cli timeout 60 lftp -d -c "set net:max-retries 1; set net:timeout 10; set net:reconnect-interval-base 1;
+    set ftp:passive-mode $pm; set ftp:prefer-epsv no; set net:socket-bind-ipv4 $CLI4_GROW; set xfer:clobber on;
+    set cmd:fail-exit yes; open ftp://$SRV4; ls; get big.bin -o $CASE_DIR/big1.bin;
+    get hello.txt -o $CASE_DIR/hello.txt; get big.bin -o $CASE_DIR/big2.bin; bye" \
+    >"$CASE_DIR/lftp.out" 2>"$CASE_DIR/lftp.err"
+  rc=$?
+  expect_rc0 $rc lftp
+  expect_grep "$CASE_DIR/lftp.out" 'big\.bin' "ls output lacks big.bin"
+  expect_sha "$CASE_DIR/big1.bin" "$BIG_SHA" "get big.bin #1"
+  expect_sha "$CASE_DIR/big2.bin" "$BIG_SHA" "get big.bin #2"
+  expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "get hello.txt"
+  n=$(log_new SRV4_LOG | grep -c 'OK LOGIN')
+  ((n == 1)) || fail "expected 1 login (one control session), server logged $n"
+  if [[ $mode == active ]]; then
+    expect_server_saw_public4 SRV4_LOG active
+    n=$(log_new SRV4_LOG | grep -Ec '"(PORT 203,0,113,1,|EPRT \|1\|203\.0\.113\.1\|)')
+    ((n >= 4)) || fail "server saw $n rewritten PORT/EPRT, expected 4"
+    case_end 4 4
+  else
+    expect_server_saw_public4 SRV4_LOG passive
+    case_end 4 0
+  fi
+}
+
+# python ftplib STOR in active mode; checksum verified on the server's disk.
+case_ftplib_stor() {
+  local rc name="up-$$-$RANDOM.bin"
+  case_begin "ftplib-stor-active"
+  head -c 1048576 /dev/urandom >"$CASE_DIR/up.bin"
+  cli timeout 30 "$PY" "$E2E_LIB_DIR/ftpc.py" put "$SRV4" --src "$CLI4_GROW" --active \
+    "$CASE_DIR/up.bin" "upload/$name" >"$CASE_DIR/ftpc.out" 2>"$CASE_DIR/ftpc.err"
+  rc=$?
+  expect_rc0 $rc ftpc.py
+  expect_sha "$SRV_ROOT/upload/$name" "$(sha_of "$CASE_DIR/up.bin")" "uploaded file on the server"
+  expect_log SRV4_LOG "OK UPLOAD: .*$name" "server did not log the upload"
+  expect_server_saw_public4 SRV4_LOG port
+  case_end 1 1
+}
+
+case_wget_active() {
+  local rc
+  case_begin "wget-active"
+  cli timeout 30 wget -nv --no-passive-ftp --bind-address="$CLI4" --tries=1 --timeout=10 \
+    -O "$CASE_DIR/big.bin" "ftp://$SRV4/big.bin" >"$CASE_DIR/wget.out" 2>"$CASE_DIR/wget.err"
+  rc=$?
+  expect_rc0 $rc wget
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  expect_server_saw_public4 SRV4_LOG active
+  case_end 1 1
+}
+
+# --- B: server behind DNAT (port forward 203.0.113.1/.3:21 -> dmz) ----------
+# PUB 203.0.113.1 (227 shrinks: 192,168,20,2) or 203.0.113.3 (227 grows: 10,20,0,2)
+case_dnat_pasv() {
+  local pub=$1 mode=${2:-pasv} rc priv nrw=0
+  priv=$DMZ4; [[ $pub == "$GW_PUB4B" ]] && priv=$DMZ4_GROW
+  curl_opts "$mode"
+  [[ $mode == pasv ]] && nrw=2
+  case_begin "dnat-curl-$mode-$pub"
+  srv "${CURL[@]}" "${CURL_MODE[@]}" "ftp://$pub/" -o "$CASE_DIR/list" "ftp://$pub/big.bin" -o "$CASE_DIR/big.bin" \
+    >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  rc=$?
+  expect_rc0 $rc curl
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
+  if [[ $mode == pasv ]]; then
+    expect_grep "$CASE_DIR/curl.err" "^< 227 .*\(${pub//./,},[0-9]+,[0-9]+\)" "client did not see 227 (${pub//./,},...)"
+    expect_log DMZ_LOG "227 Entering Passive Mode \(${priv//./,}," "server did not send its private address in 227"
+    if grep -Eq "^< 227 .*${priv//./,}" "$CASE_DIR/curl.err"; then fail "client saw the private address in 227"; fi
+  else
+    expect_grep "$CASE_DIR/curl.err" '^< 229 .*\(\|\|\|[0-9]+\|\)' "client did not see 229"
+  fi
+  expect_log DMZ_LOG "Client \"$SRV4\"" "server did not see the client's address"
+  case_end 2 "$nrw"
+}
+
+# Active mode to the DNATed server: its data connection (from 192.168.20.2:20
+# or 10.20.0.2:20) must reach the client SNATed to the address it dialled.
+case_dnat_active() {
+  local pub=$1 rc peer
+  case_begin "dnat-ftplib-active-$pub"
+  srv timeout 30 "$PY" "$E2E_LIB_DIR/ftpc.py" get "$pub" --src "$SRV4" --active --out "$CASE_DIR" \
+    big.bin hello.txt >"$CASE_DIR/ftpc.out" 2>"$CASE_DIR/ftpc.err"
+  rc=$?
+  expect_rc0 $rc ftpc.py
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "RETR hello.txt"
+  peer=$(awk '/^DATA/ { sub("peer=", "", $3); print $3 }' "$CASE_DIR/ftpc.out" | sort -u | tr '\n' ' ')
+  [[ $peer == "$pub " ]] || fail "data connections came from '${peer% }', expected $pub"
+  expect_log DMZ_LOG "PORT ${SRV4//./,}," "server did not receive the client's PORT"
+  case_end 2 0
+}
+
+# --- C: IPv6, client fd00:10::2 behind NAT66 masquerade -> 2001:db8:1::2 ----
+case_v6() {
+  local mode=$1 rc
+  case_begin "v6-curl-$mode"
+  curl_opts "$mode"
+  cli "${CURL[@]}" -g "${CURL_MODE[@]}" "ftp://[$SRV6]/" -o "$CASE_DIR/list" "ftp://[$SRV6]/big.bin" -o "$CASE_DIR/big.bin" \
+    >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  rc=$?
+  expect_rc0 $rc curl
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
+  expect_log SRV6_LOG "Client \"$GW_PUB6\"" "server did not see the NAT66 address as peer"
+  expect_no_log SRV6_LOG 'fd00:' "server saw the ULA address"
+  if [[ $mode == eprt ]]; then
+    expect_grep "$CASE_DIR/curl.err" '^> EPRT \|2\|fd00:10::2\|' "client did not send EPRT |2|fd00:10::2|"
+    # Any spelling of the address (the kernel helper writes it uncompressed).
+    log_new SRV6_LOG | grep -o 'EPRT |2|[0-9a-fA-F:]*|' | cut -d'|' -f3 | sort -u >"$CASE_DIR/eprt-addrs"
+    [[ -s $CASE_DIR/eprt-addrs ]] || fail "server received no EPRT |2|"
+    "$PY" -c 'import ipaddress,sys; a={str(ipaddress.ip_address(l.strip())) for l in open(sys.argv[1])}; sys.exit(a != {sys.argv[2]})' \
+      "$CASE_DIR/eprt-addrs" "$GW_PUB6" || fail "server received EPRT |2| with $(tr '\n' ' ' <"$CASE_DIR/eprt-addrs"), expected only $GW_PUB6"
+    case_end 2 2
+  else
+    expect_grep "$CASE_DIR/curl.err" '^< 229 ' "client did not get 229"
+    case_end 2 0
+  fi
+}
+
+# --- D: ftpalgd killed with SIGKILL mid-session ------------------------------
+# What happens (ftpalgd mode, queue rules with --queue-bypass):
+#  * In-flight session: it did an active RETR from 10.7.0.2, so its PORT grew by
+#    3 bytes and the daemon was shifting seq (c->s) and ack (s->c) by 3. After
+#    the kill nobody shifts any more: the client's next command ("NOOP\r\n")
+#    starts 3 bytes *below* what the server has already received, so the
+#    server's TCP drops those 3 bytes as a retransmission and vsftpd reads only
+#    "P" -> "500 Unknown command.". The server's ACK then equals the client's
+#    snd_nxt again, so the byte streams are back in step: the next command (PWD)
+#    gets its normal 257. Asserted: NOOP -> 500, the server logged command "P",
+#    PWD -> 257, and (case_end) no RST from the gateway, no INVALID packet.
+#    An active transfer on that session would now fail (PORT not rewritten).
+#  * New control connections: NFQUEUE --queue-bypass accepts port-21 packets
+#    while no daemon is bound, so login/PWD/NOOP work (asserted). A passive data
+#    connection cannot be RELATED without an ALG, and the issue's FORWARD policy
+#    drops NEW data SYNs: the EPSV transfer's result is only recorded (INFO).
+#  * After restarting ftpalgd, a new active PORT session (+3) works (asserted).
+case_sigkill() {
+  local rc i ready=$T/inflight.ready go=$T/inflight.go ipid r1
+  case_begin "ftpalgd-sigkill-failopen"
+  if [[ -z $ALG_PID ]] || ! kill -0 "$ALG_PID" 2>/dev/null; then
+    fail "ftpalgd is not running"; case_report; return
+  fi
+  rm -f "$ready" "$go"
+  ip netns exec "$NS_CLI" timeout 60 "$PY" "$E2E_LIB_DIR/ftpc.py" inflight "$SRV4" --src "$CLI4_GROW" --ready "$ready" --go "$go" \
+    hello.txt >"$CASE_DIR/inflight.out" 2>"$CASE_DIR/inflight.err" &
+  ipid=$!
+  for ((i = 0; i < 200; i++)); do [[ -e $ready ]] && break; kill -0 $ipid 2>/dev/null || break; sleep 0.1; done
+  if [[ ! -e $ready ]]; then
+    fail "in-flight session did not complete its first active RETR"
+    stop_pid $ipid; case_report; return
+  fi
+  grep -q "^BEFORE $SMALL_SHA" "$CASE_DIR/inflight.out" || fail "in-flight RETR before the kill: bad checksum"
+
+  kill -KILL "$ALG_PID"; wait "$ALG_PID" 2>/dev/null; ALG_PID=""
+  echo "killed ftpalgd with SIGKILL" >"$CASE_DIR/events.out"
+  touch "$go"
+  for ((i = 0; i < 300; i++)); do kill -0 $ipid 2>/dev/null || break; sleep 0.1; done
+  stop_pid $ipid
+  r1=$(awk '/^AFTER1/ { $1 = ""; print substr($0, 2) }' "$CASE_DIR/inflight.out")
+  [[ -n $r1 ]] || fail "in-flight session printed no reply after the kill"
+  [[ $r1 =~ ^ERROR\ 500 ]] || fail "in-flight NOOP after the kill: expected 500 (server sees only 'P'), got '$r1'"
+  expect_log SRV4_LOG 'FTP command: Client "203\.0\.113\.1", "P"$' "server did not receive the truncated command 'P'"
+  grep -E '^AFTER2 257 ' "$CASE_DIR/inflight.out" >/dev/null ||
+    fail "in-flight PWD after the kill: expected 257 (streams back in step), got '$(grep '^AFTER2' "$CASE_DIR/inflight.out")'"
+  echo "in-flight after kill: NOOP -> $r1; PWD -> $(awk '/^AFTER2/ { $1 = ""; print substr($0, 2) }' "$CASE_DIR/inflight.out")" \
+    >>"$CASE_DIR/events.out"
+
+  # New control connection while no daemon runs (fail-open via --queue-bypass).
+  cli timeout 20 "$PY" "$E2E_LIB_DIR/ftpc.py" ctl "$SRV4" --src "$CLI4_GROW" >"$CASE_DIR/ctl.out" 2>"$CASE_DIR/ctl.err"
+  rc=$?
+  expect_rc0 $rc "new control connection without daemon"
+  expect_grep "$CASE_DIR/ctl.out" '^NOOP 200' "new control connection: NOOP not answered"
+  cli "${CURL[@]}" --max-time 5 --connect-timeout 3 "ftp://$SRV4/" -o "$CASE_DIR/nodaemon-list" \
+    >"$CASE_DIR/nodaemon.out" 2>"$CASE_DIR/nodaemon.curl"
+  rc=$?
+  echo "INFO: EPSV LIST without daemon: curl exit $rc (data SYN is NEW under FORWARD DROP unless an ALG relates it)" |
+    tee -a "$CASE_DIR/events.out"
+
+  # Restart: a new active PORT session (+3 rewrite) must work again.
+  if ! ftpalgd_spawn; then
+    fail "ftpalgd restart failed"
+  else
+    cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" "ftp://$SRV4/" -o "$CASE_DIR/list" \
+      "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/after.out" 2>"$CASE_DIR/after.err"
+    rc=$?
+    expect_rc0 $rc "curl PORT after restart"
+    expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin after restart"
+    expect_log SRV4_LOG "PORT 203,0,113,1,[0-9]+,[0-9]+" "server did not receive a rewritten PORT after restart"
+  fi
+  # RELATED: the in-flight RETR and the two after the restart.
+  case_end 3 3
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Namespace end-to-end tests (called by `make e2e`, which `make check` runs).
+#
+#   tests/e2e/run_all.sh                 ALG=ftpalgd (default): scripts/ftpalg-rules + build/ftpalgd
+#   ALG=kernel tests/e2e/run_all.sh      kernel nf_conntrack_ftp helper (lab validation / baseline)
+#   tests/e2e/run_all.sh 'dnat-*' v6-*   only cases whose name matches one of the globs
+#
+# Prints PASS/FAIL per case and a summary; exits non-zero if any case failed.
+# Needs root (network namespaces, iptables); as non-root it prints SKIPPED and
+# exits 0. E2E_KEEP=1 keeps the lab's temp dir (logs, transcripts) for debugging.
+set -uo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIPPED: e2e tests need root (network namespaces, iptables, conntrack); run 'sudo make e2e'"
+  exit 0
+fi
+for tool in ip iptables ip6tables conntrack vsftpd curl lftp wget ss; do
+  command -v "$tool" >/dev/null || { echo "FAIL e2e-setup: $tool missing (scripts/install-deps.sh --e2e)"; exit 1; }
+done
+/usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null ||
+  { echo "FAIL e2e-setup: /usr/bin/python3 lacks pyftpdlib (apt-get install python3-pyftpdlib)"; exit 1; }
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$HERE/lib.sh"
+# shellcheck source=tests/e2e/cases.sh
+source "$HERE/cases.sh"
+
+FILTERS=("$@")
+want() { # NAME -> 0 if selected
+  ((${#FILTERS[@]} == 0)) && return 0
+  local g
+  for g in "${FILTERS[@]}"; do
+    # shellcheck disable=SC2053
+    [[ $1 == $g ]] && return 0
+  done
+  return 1
+}
+# Overall bound: a hung ALG makes every client wait for its own timeout; past
+# the budget the remaining cases fail at once instead of running.
+E2E_BUDGET=${E2E_BUDGET:-420}
+run() { # NAME FUNCTION ARGS...
+  local name=$1; shift
+  want "$name" || return 0
+  if ((SECONDS - T_START > E2E_BUDGET)); then
+    echo "FAIL $name: not run, e2e time budget of ${E2E_BUDGET} s used up"
+    FAIL_N=$((FAIL_N + 1)); FAILED_CASES+=("$name")
+    return 0
+  fi
+  "$@"
+}
+
+trap 'lab_down' EXIT
+trap 'exit 130' INT TERM
+
+T_START=$SECONDS
+echo "e2e: ALG=$ALG, namespaces $P-*"
+lab_up
+servers_start
+if ! alg_start; then
+  echo "FAIL alg-start: could not start ALG=$ALG (see above)"
+  echo "e2e: 0 passed, 1 failed"
+  exit 1
+fi
+
+for m in port eprt pasv epsv; do
+  for s in grow shrink; do
+    run "curl-$m-$s" case_curl_out "$m" "$s"
+  done
+done
+run curl-port-two-rewrites-one-session case_two_rewrites
+run lftp-active-multi case_lftp active
+run lftp-passive-multi case_lftp passive
+run ftplib-stor-active case_ftplib_stor
+run wget-active case_wget_active
+run curl-port-grow-pyftpd case_curl_out port grow pyftpd
+run curl-eprt-shrink-pyftpd case_curl_out eprt shrink pyftpd
+run curl-pasv-grow-pyftpd case_curl_out pasv grow pyftpd
+run "dnat-curl-pasv-$GW_PUB4" case_dnat_pasv "$GW_PUB4" pasv
+run "dnat-curl-pasv-$GW_PUB4B" case_dnat_pasv "$GW_PUB4B" pasv
+run "dnat-curl-epsv-$GW_PUB4" case_dnat_pasv "$GW_PUB4" epsv
+run "dnat-ftplib-active-$GW_PUB4" case_dnat_active "$GW_PUB4"
+run "dnat-ftplib-active-$GW_PUB4B" case_dnat_active "$GW_PUB4B"
+run v6-curl-eprt case_v6 eprt
+run v6-curl-epsv case_v6 epsv
+if [[ $ALG == ftpalgd ]]; then
+  run ftpalgd-sigkill-failopen case_sigkill
+  if [[ -n $ALG_PID ]]; then
+    log_mark; alg_dump_counters
+    echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
+  fi
+elif want ftpalgd-sigkill-failopen; then
+  echo "SKIP ftpalgd-sigkill-failopen (ALG=$ALG: no daemon to kill)"
+fi
+
+echo "e2e: ALG=$ALG: $PASS_N passed, $FAIL_N failed ($((SECONDS - T_START)) s)${FAILED_CASES[*]:+: ${FAILED_CASES[*]}}"
+((FAIL_N == 0 && PASS_N > 0))
