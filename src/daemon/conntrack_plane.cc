@@ -238,7 +238,11 @@ class Plane final : public ConntrackPlane,
       p.e = e;
       p.expires_ms = now_ms_ + uint64_t{e.timeout_s} * 1000;
       if (p.mech == Mechanism::kExpect) {
-        SetExpectTimeout(p);
+        // ENOENT: the kernel used (or dropped) it; this is a new one.
+        if (SetExpectTimeout(p) == ENOENT && CreateExpect(p) == 0) {
+          ++c_.expect_created;
+          SetExpectTimeout(p);
+        }
       } else {
         IpsetAdd(p);
       }
@@ -602,10 +606,15 @@ class Plane final : public ConntrackPlane,
     return err;
   }
 
-  void SetExpectTimeout(const Pending& p) {
+  int SetExpectTimeout(const Pending& p) {
     const int err = Call(Op::kExpTimeout, BuildExpSetTimeout(
                                               buf_.get(), nl_->NextSeq(), SpecFor(p)));
-    if (err != 0) Fail(Op::kExpTimeout, err, p.e.target.ToString());
+    if (err == ENOENT) {
+      Count(err);
+    } else if (err != 0) {
+      Fail(Op::kExpTimeout, err, p.e.target.ToString());
+    }
+    return err;
   }
 
   int IpsetAdd(const Pending& p) {

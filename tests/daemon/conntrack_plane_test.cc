@@ -474,6 +474,19 @@ TEST_F(PlaneTest, InertHelperUsesKernelExpectations) {
   EXPECT_NE(Last().find("CTA_EXPECT_TUPLE"), std::string::npos);
 }
 
+TEST_F(PlaneTest, ReannouncedExpectationIsRecreatedAfterTheKernelUsedIt) {
+  kernel_.conntracks[0] = Conntrack(kSnatOrig, kSnatReply, "irc");
+  const Expectation e = PortExpectation(kSnatOrig, 45010);
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  TakeOps();
+  // Still pending here, gone in the kernel (a data connection used it).
+  kernel_.errors["EXP_NEW"] = {ENOENT};
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  EXPECT_EQ(TakeOps(), OpList({"EXP_NEW", "EXP_NEW", "EXP_NEW"}));
+  EXPECT_NE(Nth(1).find("EXCL|CREATE"), std::string::npos);
+  EXPECT_TRUE(CounterIs("expect_created", 2));
+}
+
 TEST_F(PlaneTest, PassiveExpectationUsesOriginalDirection) {
   kernel_.conntracks[1] = Conntrack(kDnatOrig, kDnatReply, "sane");
   ASSERT_EQ(plane_->sink().Install(PasvExpectation(kDnatOrig, 47020)),
