@@ -11,7 +11,8 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: ftpalg-replay [--public-ip ADDR]... [--inside CIDR]...\n"
     "                     [--control-port N]... [--expectations FILE]\n"
-    "                     [--trace FILE] [--max-line N] [--verbose]\n"
+    "                     [--all-expectations] [--trace FILE] [--max-line N]\n"
+    "                     [--verbose]\n"
     "                     IN.pcap OUT.pcap\n"
     "  --public-ip ADDR     public address replacing inside ones (at most one\n"
     "                       IPv4 and one IPv6)\n"
@@ -19,6 +20,7 @@ constexpr std::string_view kUsage =
     "                       10/8 172.16/12 192.168/16 100.64/10 fc00::/7)\n"
     "  --control-port N     FTP control port (repeatable; default 21)\n"
     "  --expectations FILE  write expectation records as JSON Lines\n"
+    "  --all-expectations   also those for announcements needing no rewrite\n"
     "  --trace FILE         write the golden-format text trace\n"
     "  --max-line N         longest FTP line parsed, 64..4096 (default 512)\n"
     "  --verbose            engine log events on stderr\n"
@@ -29,6 +31,13 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 }  // namespace
 
 std::string_view ReplayUsage() { return kUsage; }
+
+EngineConfig ReplayEngineDefaults() {
+  EngineConfig c;
+  c.offline_capture = true;
+  c.expect_unrewritten = false;
+  return c;
+}
 
 bool ParseBoundedNumber(std::string_view text, unsigned long lo,
                         unsigned long hi, unsigned long* out) {
@@ -71,9 +80,13 @@ std::string ParseReplayArgs(const std::vector<std::string_view>& args,
       out->help = true;
       return "";
     }
-    if (name == "--verbose") {
-      if (inline_value) return "--verbose takes no value";
-      out->verbose = true;
+    if (name == "--verbose" || name == "--all-expectations") {
+      if (inline_value) return std::string(name) + " takes no value";
+      if (name == "--verbose") {
+        out->verbose = true;
+      } else {
+        out->engine.expect_unrewritten = true;
+      }
       continue;
     }
     const bool known = name == "--public-ip" || name == "--inside" ||

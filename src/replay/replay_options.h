@@ -10,8 +10,13 @@
 
 namespace ftpalg {
 
+// The engine configuration offline: offline_capture (the capture is one
+// consistent world without an ALG, acks mapped forward) and, unless
+// --all-expectations, no expectations for announcements needing no rewrite.
+EngineConfig ReplayEngineDefaults();
+
 struct ReplayOptions {
-  EngineConfig engine;
+  EngineConfig engine = ReplayEngineDefaults();
   std::string input;              // IN capture
   std::string output;             // OUT capture (empty: none, tests only)
   std::string expectations_path;  // --expectations (empty: none)

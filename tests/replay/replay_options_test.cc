@@ -24,6 +24,8 @@ TEST(ReplayOptions, Defaults) {
   EXPECT_FALSE(o.engine.public_v6);
   EXPECT_TRUE(o.expectations_path.empty());
   EXPECT_EQ(o.engine.max_line_len, 512);
+  EXPECT_TRUE(o.engine.offline_capture);
+  EXPECT_FALSE(o.engine.expect_unrewritten);
 }
 
 TEST(ReplayOptions, AllFlags) {
@@ -32,7 +34,8 @@ TEST(ReplayOptions, AllFlags) {
                    "--inside", "10.0.0.0/8", "--inside=fd00::/8",
                    "--control-port", "21", "--control-port=2121",
                    "--expectations", "e.jsonl", "--trace", "t.txt",
-                   "--max-line", "1024", "--verbose", "in.pcap", "out.pcap"},
+                   "--max-line", "1024", "--verbose", "--all-expectations", "in.pcap",
+                   "out.pcap"},
                   &o),
             "");
   ASSERT_TRUE(o.engine.public_v4);
@@ -46,6 +49,8 @@ TEST(ReplayOptions, AllFlags) {
   EXPECT_EQ(o.trace_path, "t.txt");
   EXPECT_EQ(o.engine.max_line_len, 1024);
   EXPECT_TRUE(o.verbose);
+  EXPECT_TRUE(o.engine.expect_unrewritten);
+  EXPECT_TRUE(o.engine.offline_capture);
 }
 
 TEST(ReplayOptions, DoubleDashEndsOptions) {
@@ -101,6 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--max-line", "4097", "a", "b"}, "64..4096"},
         BadCase{{"--max-line", "1e3", "a", "b"}, "64..4096"},
         BadCase{{"--verbose=yes", "a", "b"}, "no value"},
+        BadCase{{"--all-expectations=1", "a", "b"}, "no value"},
         BadCase{{"--trace", "t", "--trace", "u", "a", "b"}, "twice"},
         BadCase{{"--expectations", "t", "--expectations", "u", "a", "b"}, "twice"}));
 
