@@ -397,6 +397,9 @@ struct Engine::Impl {
     const uint8_t k = dlg.pending_kinds & 3;
     dlg.pending_kinds >>= 2;
     --dlg.pending_count;
+    // Every recorded command answered: treat the dialogue as lock-step
+    // again (pairing was unknown only while lost commands could be queued).
+    if (dlg.pending_count == 0) dlg.commands_lost = false;
     return k;
   }
 
@@ -469,6 +472,7 @@ struct Engine::Impl {
       return false;
     }
     if (rc->code / 100 == 1) return false;  // preliminary: command still open
+    const bool lost_before_pop = dlg.commands_lost;
     const uint8_t answered = PopCommand(dlg);
     if (answered == kPendingAuth && rc->code == 234) {
       dlg.tls = true;
@@ -490,6 +494,13 @@ struct Engine::Impl {
     if (answered != kPendingPassive) {
       Refuse(s, stats.refused_unsolicited,
              "reply answers no PASV/EPSV/LPSV", text);
+      return false;
+    }
+    if (lost_before_pop) {
+      // A command went unseen (gap, or more than 16 outstanding): this reply
+      // may answer it rather than the PASV it was paired with.
+      Refuse(s, stats.refused_unsolicited,
+             "pairing unknown after unseen commands", text);
       return false;
     }
     return CheckedAnnounce(s, d, ak, text, whole, overlong, op);
@@ -692,6 +703,8 @@ struct Engine::Impl {
       }
       st.line = LineState{};
       st.next_seq = seg_seq;
+      // Commands in the hole are never scanned: reply pairing is unknown.
+      if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
       Log(LogLevel::kDebug, s, std::string("gap in ") + DirName(d) + " stream");
     }
     const bool holding = st.hold_slot != kNoSlot16;
@@ -883,6 +896,7 @@ struct Engine::Impl {
       DropHold(st);
       st.line = LineState{};
       st.next_seq = v.seq;
+      if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
     }
 
     // Sequence number of the first output byte (SYN keeps its ISN).
