@@ -474,7 +474,9 @@ struct Engine::Impl {
     if (rc->code / 100 == 1) return false;  // preliminary: command still open
     const bool lost_before_pop = dlg.commands_lost;
     const uint8_t answered = PopCommand(dlg);
-    if (answered == kPendingAuth && rc->code == 234) {
+    // 234 answers only AUTH (RFC 2228): stop parsing even when the AUTH was
+    // never seen (a gap hid it); parsing on would read ciphertext as FTP.
+    if (rc->code == 234) {
       dlg.tls = true;
       ++stats.tls_sessions;
       Log(LogLevel::kInfo, s,
