@@ -292,11 +292,16 @@ size_t NfqueueSocket::HandleDatagram(size_t len, PacketHandler* handler,
       ++counters_.accepted;
       AcceptLater(meta.queue, meta.id);
     }
+    if (!batching_) FlushVerdicts();
   }
   return handled;
 }
 
 void NfqueueSocket::AcceptLater(uint16_t queue, uint32_t id) {
+  if (!batching_) {
+    AppendVerdict(queue, id, NF_ACCEPT, nullptr, 0);
+    return;
+  }
   PendingAccept* free_slot = nullptr;
   for (PendingAccept& p : pending_) {
     if (p.pending && p.queue == queue) {

@@ -69,6 +69,9 @@ class NfqueueSocket {
                       size_t max_messages);
 
   const QueueCounters& counters() const { return counters_; }
+  // Off: every packet gets its own verdict message, sent before the next
+  // packet is handled (no batch verdicts, one send per packet).
+  void set_batching(bool on) { batching_ = on; }
 
  private:
   struct PendingAccept {
@@ -104,6 +107,7 @@ class NfqueueSocket {
   size_t send_len_ = 0;
   std::vector<uint8_t> packet_buf_;
   std::array<PendingAccept, 8> pending_{};
+  bool batching_ = true;
 };
 
 }  // namespace ftpalg

@@ -139,7 +139,9 @@ struct Engine::Impl {
       if (st.hold_slot != kNoSlot16) holds.Release(st.hold_slot);
     }
     resolver.Forget(s->key);
-    Log(LogLevel::kInfo, s,
+    // (Log messages are only built when they are written: no allocation per
+    // session or rewrite otherwise.)
+    if (log.Enabled(LogLevel::kInfo)) Log(LogLevel::kInfo, s,
         std::string("session ended (") + reason + "): " +
             std::to_string(s->rewrites) + " rewrites, " +
             std::to_string(s->refusals) + " refusals");
@@ -157,7 +159,7 @@ struct Engine::Impl {
     s->dialogue.picked_up = picked_up;
     ++stats.sessions_created;
     if (picked_up) ++stats.sessions_picked_up;
-    Log(LogLevel::kInfo, s,
+    if (log.Enabled(LogLevel::kInfo)) Log(LogLevel::kInfo, s,
         "session " + key.ToString() +
             (picked_up ? " picked up mid-stream" : " started"));
     return s;
@@ -349,6 +351,7 @@ struct Engine::Impl {
     op->point.port = e.target.port;
     op->point.kind = kind;
     op->point.delimiter = a.delimiter;
+    if (!log.Enabled(LogLevel::kInfo)) return true;
     std::string new_line(line.substr(0, a.span_offset));
     new_line.append(op->text, n);
     new_line.append(line.substr(a.span_offset + a.span_len));

@@ -309,6 +309,7 @@ int Daemon::Run() {
     Error(error);
     return 1;
   }
+  socket_->set_batching(!options_.no_batch);
   for (uint16_t q : {options_.queue, options_.data_queue()}) {
     nfq::QueueConfig qc;
     qc.queue = q;

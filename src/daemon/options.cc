@@ -52,6 +52,7 @@ constexpr Spec kSpecs[] = {
     {"max-sessions", Kind::kValue}, {"queue-maxlen", Kind::kValue},
     {"mechanism", Kind::kValue},   {"log-level", Kind::kValue},
     {"fail-closed", Kind::kFlag},  {"fail-open", Kind::kFlag},
+    {"no-batch", Kind::kFlag},
     {"config", Kind::kValue},      {"check", Kind::kFlag},
     {"help", Kind::kFlag},         {"version", Kind::kFlag},
 };
@@ -162,6 +163,8 @@ bool Apply(std::string_view name, std::string_view value, PassState& pass,
     o->fail_closed = true;
   } else if (name == "fail-open") {
     o->fail_closed = false;
+  } else if (name == "no-batch") {
+    o->no_batch = true;
   } else if (name == "config") {
     if (value.empty() || value.size() > 4096) {
       *error = "--config: a file name is needed";
@@ -309,6 +312,7 @@ std::string DescribeOptions(const DaemonOptions& o) {
   s += " max-sessions=" + std::to_string(c.max_sessions) +
        " mechanism=" + std::string(MechanismName(o.mechanism)) +
        " log-level=" + std::string(LevelName(o.log_level));
+  if (o.no_batch) s += " no-batch";
   return s;
 }
 
@@ -330,6 +334,8 @@ the foreground; install the rules first with `scripts/ftpalg-rules install`.
   --fail-closed        drop packets when the queue overflows (default:
                        fail-open, they pass unchanged); the rules always
                        use --queue-bypass, so a stopped daemon never blocks
+  --no-batch           send one verdict per packet, at once (benchmarks;
+                       default: batch verdicts per queue and wakeup)
   --config FILE        read options from FILE ("name value" per line, '#'
                        comments); the command line overrides it; SIGHUP
                        re-reads it

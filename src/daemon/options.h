@@ -30,6 +30,7 @@ struct DaemonOptions {
   Mechanism mechanism = Mechanism::kAuto;
   LogLevel log_level = LogLevel::kInfo;
   bool fail_closed = false;  // default fail-open
+  bool no_batch = false;     // one verdict message and send per packet
   std::string config_file;   // --config FILE: options, one per line
   bool check = false;
   bool help = false;

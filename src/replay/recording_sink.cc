@@ -81,22 +81,32 @@ std::string ExpectationToJson(const Expectation& e, uint64_t time_ms) {
   return out;
 }
 
+size_t RecordingSink::TargetHash::operator()(const Endpoint& e) const noexcept {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (uint8_t b : e.addr.bytes) h = (h ^ b) * 1099511628211ull;
+  h = (h ^ (e.port & 0xff)) * 1099511628211ull;
+  h = (h ^ (e.port >> 8)) * 1099511628211ull;
+  return static_cast<size_t>(h ^ static_cast<uint64_t>(e.addr.family));
+}
+
 InstallResult RecordingSink::Install(const Expectation& e) {
-  for (const Expectation& a : active_) {
+  std::vector<Expectation>& same_target = active_[e.target];
+  for (const Expectation& a : same_target) {
     if (Same(a, e)) {
       ++refreshed_;
       if (observer_) observer_(Event::kRefreshed, e);
       return InstallResult::kOk;
     }
   }
-  for (const Expectation& a : active_) {
-    if (a.target == e.target && !(a.nat_to == e.nat_to && a.peer == e.peer)) {
+  for (const Expectation& a : same_target) {
+    if (!(a.nat_to == e.nat_to && a.peer == e.peer)) {
       ++busy_;
       if (observer_) observer_(Event::kBusy, e);
       return InstallResult::kPortBusy;
     }
   }
-  active_.push_back(e);
+  same_target.push_back(e);
+  ++active_count_;
   ++installed_;
   jsonl_ += ExpectationToJson(e, now_ms_);
   jsonl_ += '\n';
@@ -105,10 +115,14 @@ InstallResult RecordingSink::Install(const Expectation& e) {
 }
 
 void RecordingSink::Remove(const Expectation& e) {
-  auto it = std::find_if(active_.begin(), active_.end(),
+  const auto list = active_.find(e.target);
+  if (list == active_.end()) return;
+  auto it = std::find_if(list->second.begin(), list->second.end(),
                          [&](const Expectation& a) { return Same(a, e); });
-  if (it == active_.end()) return;
-  active_.erase(it);
+  if (it == list->second.end()) return;
+  list->second.erase(it);
+  if (list->second.empty()) active_.erase(list);
+  --active_count_;
   ++removed_;
   if (observer_) observer_(Event::kRemoved, e);
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ftpalg/expectation.h"
@@ -37,10 +38,17 @@ class RecordingSink final : public ExpectationSink {
   uint64_t refreshed() const { return refreshed_; }
   uint64_t busy() const { return busy_; }
   uint64_t removed() const { return removed_; }
-  size_t active() const { return active_.size(); }
+  size_t active() const { return active_count_; }
 
  private:
-  std::vector<Expectation> active_;
+  struct TargetHash {
+    size_t operator()(const Endpoint& e) const noexcept;
+  };
+  // Active expectations by public target (every check compares targets
+  // first), each list in installation order: Install and Remove stay O(1)
+  // with tens of thousands of active expectations.
+  std::unordered_map<Endpoint, std::vector<Expectation>, TargetHash> active_;
+  size_t active_count_ = 0;
   std::string jsonl_;
   Observer observer_;
   uint64_t now_ms_ = 0;
