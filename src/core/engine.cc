@@ -394,6 +394,21 @@ struct Engine::Impl {
     ++dlg.pending_count;
   }
 
+  // Server bytes were lost while an AUTH was outstanding: its 234 may have
+  // been among them, so parsing stops (fail-safe: no rewrites after).
+  void StopIfAuthPending(Session* s) {
+    Dialogue& dlg = s->dialogue;
+    if (dlg.tls) return;
+    for (int i = 0; i < dlg.pending_count; ++i) {
+      if (((dlg.pending_kinds >> (2 * i)) & 3) != kPendingAuth) continue;
+      dlg.tls = true;
+      ++stats.tls_sessions;
+      Log(LogLevel::kInfo, s,
+          "server bytes lost while AUTH was outstanding: parsing stopped");
+      return;
+    }
+  }
+
   // Returns the kind of the oldest outstanding command, or 0xff if none.
   uint8_t PopCommand(Dialogue& dlg) {
     if (dlg.pending_count == 0) return 0xff;
@@ -710,6 +725,9 @@ struct Engine::Impl {
       st.next_seq = seg_seq;
       // Commands in the hole are never scanned: reply pairing is unknown.
       if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
+      // A reply in the hole may be the 234 accepting an outstanding AUTH:
+      // stop parsing rather than read what may be ciphertext as FTP.
+      if (d == Direction::kReply) StopIfAuthPending(s);
       Log(LogLevel::kDebug, s, std::string("gap in ") + DirName(d) + " stream");
     }
     const bool holding = st.hold_slot != kNoSlot16;
@@ -902,6 +920,7 @@ struct Engine::Impl {
       st.line = LineState{};
       st.next_seq = v.seq;
       if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
+      if (d == Direction::kReply) StopIfAuthPending(s);
     }
 
     // Sequence number of the first output byte (SYN keeps its ISN).
