@@ -394,19 +394,33 @@ struct Engine::Impl {
     ++dlg.pending_count;
   }
 
-  // Server bytes were lost while an AUTH was outstanding: its 234 may have
-  // been among them, so parsing stops (fail-safe: no rewrites after).
+  // Server bytes were lost while an AUTH was outstanding (or while an unseen
+  // command, maybe an AUTH, could be): its 234 may have been among them, so
+  // parsing stops (fail-safe: no rewrites after).
   void StopIfAuthPending(Session* s) {
     Dialogue& dlg = s->dialogue;
     if (dlg.tls) return;
-    for (int i = 0; i < dlg.pending_count; ++i) {
-      if (((dlg.pending_kinds >> (2 * i)) & 3) != kPendingAuth) continue;
+    for (int i = dlg.commands_lost ? -1 : 0; i < dlg.pending_count; ++i) {
+      if (i >= 0 && ((dlg.pending_kinds >> (2 * i)) & 3) != kPendingAuth) continue;
       dlg.tls = true;
       ++stats.tls_sessions;
       Log(LogLevel::kInfo, s,
           "server bytes lost while AUTH was outstanding: parsing stopped");
       return;
     }
+  }
+
+  // Server bytes were lost: any reply among them answered an outstanding
+  // command we can no longer match. Forget the queue and treat pairing as
+  // unknown until the commands sent after now are all answered.
+  void OnServerGap(Session* s) {
+    StopIfAuthPending(s);
+    Dialogue& dlg = s->dialogue;
+    dlg.multiline_code = 0;
+    if (dlg.pending_count == 0) return;
+    dlg.pending_count = 0;
+    dlg.pending_kinds = 0;
+    dlg.commands_lost = true;
   }
 
   // Returns the kind of the oldest outstanding command, or 0xff if none.
@@ -727,7 +741,7 @@ struct Engine::Impl {
       if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
       // A reply in the hole may be the 234 accepting an outstanding AUTH:
       // stop parsing rather than read what may be ciphertext as FTP.
-      if (d == Direction::kReply) StopIfAuthPending(s);
+      if (d == Direction::kReply) OnServerGap(s);
       Log(LogLevel::kDebug, s, std::string("gap in ") + DirName(d) + " stream");
     }
     const bool holding = st.hold_slot != kNoSlot16;
@@ -920,7 +934,7 @@ struct Engine::Impl {
       st.line = LineState{};
       st.next_seq = v.seq;
       if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
-      if (d == Direction::kReply) StopIfAuthPending(s);
+      if (d == Direction::kReply) OnServerGap(s);
     }
 
     // Sequence number of the first output byte (SYN keeps its ISN).
