@@ -50,6 +50,7 @@ struct Dialogue {
   bool server_line_ok = false; // picked up: a well-formed reply was seen
   bool commands_lost = false;  // more than 16 outstanding: pairing unknown
   bool commands_seen = false;  // the first command was checked
+  bool client_gap = false;     // client bytes were missed: an AUTH may be unseen
 };
 
 struct Session {

@@ -395,12 +395,13 @@ struct Engine::Impl {
   }
 
   // Server bytes were lost while an AUTH was outstanding (or while an unseen
-  // command, maybe an AUTH, could be): its 234 may have been among them, so
-  // parsing stops (fail-safe: no rewrites after).
+  // command, maybe an AUTH, could be: any earlier client gap): its 234 may
+  // have been among them, so parsing stops (fail-safe: no rewrites after).
   void StopIfAuthPending(Session* s) {
     Dialogue& dlg = s->dialogue;
     if (dlg.tls) return;
-    for (int i = dlg.commands_lost ? -1 : 0; i < dlg.pending_count; ++i) {
+    const bool maybe_unseen = dlg.commands_lost || dlg.client_gap;
+    for (int i = maybe_unseen ? -1 : 0; i < dlg.pending_count; ++i) {
       if (i >= 0 && ((dlg.pending_kinds >> (2 * i)) & 3) != kPendingAuth) continue;
       dlg.tls = true;
       ++stats.tls_sessions;
@@ -738,7 +739,10 @@ struct Engine::Impl {
       st.line = LineState{};
       st.next_seq = seg_seq;
       // Commands in the hole are never scanned: reply pairing is unknown.
-      if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
+      if (d == Direction::kOriginal) {
+        s->dialogue.commands_lost = true;
+        s->dialogue.client_gap = true;
+      }
       // A reply in the hole may be the 234 accepting an outstanding AUTH:
       // stop parsing rather than read what may be ciphertext as FTP.
       if (d == Direction::kReply) OnServerGap(s);
@@ -933,7 +937,10 @@ struct Engine::Impl {
       DropHold(st);
       st.line = LineState{};
       st.next_seq = v.seq;
-      if (d == Direction::kOriginal) s->dialogue.commands_lost = true;
+      if (d == Direction::kOriginal) {
+        s->dialogue.commands_lost = true;
+        s->dialogue.client_gap = true;
+      }
       if (d == Direction::kReply) OnServerGap(s);
     }
 
