@@ -8,6 +8,7 @@
 #   make demo       namespace lab: active + passive transfer through ftpalgd
 #   make golden-update   rewrite pcaps/*.golden from the current engine
 #   make asan       unit + golden tests under ASan + UBSan
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS (60) each; fuzz-smoke: 20 s
 
 CXX      ?= g++
 BUILD    ?= build
@@ -80,6 +81,8 @@ e2e: all
 check: deps
 	$(MAKE) all $(TEST_BIN)
 	$(MAKE) unit
+	$(MAKE) asan
+	$(MAKE) fuzz-smoke
 	$(MAKE) e2e
 
 demo: deps
@@ -97,5 +100,63 @@ asan:
 
 clean:
 	rm -rf build build-asan
+
+# ---- fuzzing (libFuzzer, clang from Debian) ---------------------------------
+# make fuzz FUZZ_SECONDS=N   build every target in tests/fuzz/ into build-fuzz/
+#                            and run each for N seconds on its seed corpus
+# make fuzz-smoke            the same, FUZZ_SMOKE_SECONDS (20) each: CI's bound
+# New findings are written to build-fuzz/artifacts/<target>/; the committed
+# seeds in tests/fuzz/corpus/<target>/ are never modified (the runs grow a
+# scratch copy in build-fuzz/corpus/<target>/).
+FUZZ_CXX      ?= $(shell command -v clang++-14 2>/dev/null || echo clang++)
+FUZZ_BUILD    ?= build-fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CXXFLAGS  = -std=c++20 -O1 -g $(FUZZ_SAN) -Iinclude -Isrc -I.
+FUZZ_TARGETS  := $(notdir $(basename $(wildcard tests/fuzz/*_fuzz.cc)))
+FUZZ_BINS     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+FUZZ_CORE_OBJS := $(CORE_SRCS:%.cc=$(FUZZ_BUILD)/%.o)
+FUZZ_EXTRA_OBJS := $(FUZZ_BUILD)/src/adapters/pcap_source.o \
+                   $(FUZZ_BUILD)/tests/support/packet_builder.o
+
+.PHONY: fuzz-build fuzz-run fuzz-smoke fuzz-clean
+.SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_EXTRA_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/%.o)
+$(FUZZ_BUILD)/src/core/%.o: src/core/%.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/%_fuzz: $(FUZZ_BUILD)/tests/fuzz/%_fuzz.o $(FUZZ_CORE_OBJS) $(FUZZ_EXTRA_OBJS)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# FUZZ_RUN_SECONDS per target, one after the other (each uses one core).
+fuzz-run: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_RUN_SECONDS) s"; \
+	  $(FUZZ_BUILD)/$$t -max_total_time=$(FUZZ_RUN_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/$$t.log \
+	    || { tail -n 60 $(FUZZ_BUILD)/$$t.log; echo "fuzz: $$t FAILED"; exit 1; }; \
+	  grep -ah 'stat::number_of_executed_units' $(FUZZ_BUILD)/$$t.log | sed "s/^/fuzz: $$t /"; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-run FUZZ_RUN_SECONDS=$(FUZZ_SECONDS)
+
+fuzz-smoke:
+	$(MAKE) fuzz-run FUZZ_RUN_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+-include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_EXTRA_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/%.d)
 
 -include $(CORE_OBJS:.o=.d) $(ADAPTER_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

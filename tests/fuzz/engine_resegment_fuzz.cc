@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Structure-aware libFuzzer target. The input picks a valid FTP dialogue
+// from a menu of command/reply pairs (PORT, EPRT, PASV/227, EPSV/229,
+// LPSV/228, multi-line 227, bounce, low port, injection, unsolicited 227,
+// AUTH, overlong lines) and, for every turn, how its bytes are carried:
+// segment sizes, duplicates, retransmissions, reordering (a later piece
+// first), pure ACKs with SACK blocks, one GSO-sized segment. Live or offline
+// ack semantics, client ISN anywhere (wrap included).
+// Invariants (abort on violation):
+//  - every output byte has one value whatever segment carried it;
+//  - without reordering, each direction's output stream is exactly the
+//    input with the expected rewrites applied; with reordering (the gap
+//    policy leaves lines in a gap-filling segment unrewritten), every line is
+//    either its original or its rewritten form;
+//  - acks map consistently: the receiver's ack of everything it got maps to
+//    the sender's input end (live: output -> input; offline: input ->
+//    output end), partial acks and SACK edges map monotonically in range.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ftpalg/engine.h"
+#include "ftpalg/packet.h"
+#include "ftpalg/seq_ledger.h"
+#include "tests/support/packet_builder.h"
+
+namespace ftpalg {
+namespace {
+
+using testing::BuildTcp;
+using testing::Ep;
+using testing::TcpSpec;
+
+[[noreturn]] void Fail(const char* what, uint64_t a = 0, uint64_t b = 0) {
+  std::fprintf(stderr, "engine_resegment_fuzz: %s (%llu, %llu)\n", what,
+               static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
+  std::abort();
+}
+
+class Input {
+ public:
+  Input(const uint8_t* d, size_t n) : d_(d), n_(n) {}
+  bool empty() const { return i_ >= n_; }
+  uint8_t U8() { return i_ < n_ ? d_[i_++] : 0; }
+
+ private:
+  const uint8_t* d_;
+  size_t n_;
+  size_t i_ = 0;
+};
+
+// One command and its reply; "rw" fields are what the ALG must turn them
+// into (empty: unchanged). The client 10.7.0.2 and server 192.168.20.2 are
+// both inside, public address 203.0.113.1.
+struct Item {
+  const char* cmd;
+  const char* cmd_rw;
+  const char* reply;
+  const char* reply_rw;
+  bool starts_tls;
+};
+
+const std::string kLong = "STOR " + std::string(600, 'x') + "\r\n";
+
+const Item kMenu[] = {
+    {"NOOP\r\n", "", "200 ok\r\n", "", false},
+    {"PORT 10,7,0,2,4,1\r\n", "PORT 203,0,113,1,4,1\r\n", "200 PORT ok\r\n", "", false},
+    {"port 10,7,0,2,4,2\n", "port 203,0,113,1,4,2\n", "200 ok\r\n", "", false},
+    {"EPRT |1|10.7.0.2|6000|\r\n", "EPRT |1|203.0.113.1|6000|\r\n", "200 ok\r\n", "", false},
+    {"EPRT !1!10.7.0.2!6001!\r\n", "EPRT !1!203.0.113.1!6001!\r\n", "200 ok\r\n", "", false},
+    {"PORT 10,7,0,9,4,3\r\n", "", "200 ok\r\n", "", false},  // bounce
+    {"PORT 10,7,0,2,0,22\r\n", "", "200 ok\r\n", "", false},  // low port
+    {"RETR a PORT 10,7,0,2,4,5\r\n", "", "550 no\r\n", "", false},  // injection
+    {"PASV\r\n", "", "227 Entering Passive Mode (192,168,20,2,117,74).\r\n",
+     "227 Entering Passive Mode (203,0,113,1,117,74).\r\n", false},
+    {"EPSV\r\n", "", "229 Entering Extended Passive Mode (|||30001|)\r\n", "", false},
+    {"PASV\r\n", "", "227-hello\r\n227 =192,168,20,2,117,75\r\n",
+     "227-hello\r\n227 =203,0,113,1,117,75\r\n", false},
+    {"NOOP\r\n", "", "227 (192,168,20,2,4,9)\r\n", "", false},  // unsolicited
+    {nullptr, "", "150 go\r\n226 done\r\n", "", false},  // overlong STOR
+    {"AUTH TLS\r\n", "", "502 no\r\n", "", false},
+    {"LPSV\r\n", "", "228 Long Passive Mode (4,4,192,168,20,2,2,117,76)\r\n",
+     "228 Long Passive Mode (4,4,203,0,113,1,2,117,76)\r\n", false},
+    {"TYPE I\r\n", "", "200 ok\r\n", "", false},
+    {"EPSV\r\n", "", "227 (192,168,20,2,117,77)\r\n", "227 (203,0,113,1,117,77)\r\n", false},
+    {"AUTH TLS\r\n", "", "234 go\r\n", "", true},  // parsing stops after it
+};
+constexpr size_t kMenuSize = sizeof(kMenu) / sizeof(kMenu[0]);
+
+// One output byte stream, reassembled by output sequence number.
+class Collector {
+ public:
+  explicit Collector(uint32_t base) : base_(base) {}
+  void Add(uint32_t seq, const std::string& data) {
+    const uint32_t off = seq - base_;
+    if (off >= (1u << 30)) Fail("output segment before the stream start", off);
+    if (off + data.size() > bytes_.size()) {
+      bytes_.resize(off + data.size());
+      filled_.resize(off + data.size());
+    }
+    for (size_t i = 0; i < data.size(); ++i) {
+      if (filled_[off + i] && bytes_[off + i] != data[i]) {
+        Fail("one output position, two different bytes", off + i);
+      }
+      bytes_[off + i] = data[i];
+      filled_[off + i] = true;
+    }
+  }
+  size_t ContiguousEnd() const {
+    size_t i = 0;
+    while (i < filled_.size() && filled_[i]) ++i;
+    return i;
+  }
+  std::string Contiguous() const { return bytes_.substr(0, ContiguousEnd()); }
+
+ private:
+  uint32_t base_;
+  std::string bytes_;
+  std::vector<bool> filled_;
+};
+
+struct Line {
+  std::string orig, rw;  // rw == orig when no rewrite is expected
+};
+
+struct Side {
+  Endpoint ep;
+  uint32_t isn = 0;
+  std::string in;                  // input stream so far
+  std::vector<Line> lines;         // the expected transformation, line by line
+  Collector out{0};
+};
+
+class Harness {
+ public:
+  Harness(bool offline, uint32_t c_isn, uint32_t s_isn)
+      : offline_(offline) {
+    cfg_.public_v4 = IpAddress::Parse("203.0.113.1");
+    cfg_.offline_capture = offline;
+    cfg_.max_sessions = 2;  // one session; small tables keep runs fast
+    cfg_.max_expectations = 64;
+    cfg_.hold_slots = 4;
+    resolver_ = std::make_unique<IdentityResolver>(cfg_);
+    engine_ = std::make_unique<Engine>(cfg_, sink_, *resolver_, log_, stats_);
+    side_[0].ep = Ep("10.7.0.2", 40000);
+    side_[1].ep = Ep("192.168.20.2", 21);
+    side_[0].isn = c_isn;
+    side_[1].isn = s_isn;
+    side_[0].out = Collector(c_isn + 1);
+    side_[1].out = Collector(s_isn + 1);
+    Send(0, c_isn, kTcpSyn, "", c_isn, false);
+    Send(1, s_isn, kTcpSyn | kTcpAck, "", c_isn + 1, true, c_isn + 1);
+    Send(0, c_isn + 1, kTcpAck, "", s_isn + 1, true, s_isn + 1);
+  }
+
+  // Input-space end of side d's stream (absolute seq).
+  uint32_t InEnd(int d) const {
+    return side_[d].isn + 1 + static_cast<uint32_t>(side_[d].in.size());
+  }
+  uint32_t OutEnd(int d) const {
+    return side_[d].isn + 1 + static_cast<uint32_t>(side_[d].out.ContiguousEnd());
+  }
+  // What the peer of side d acks: live, the output it got; offline, the
+  // original (input) positions, as a capture on the sender side shows.
+  uint32_t PeerAck(int d) const { return offline_ ? InEnd(d) : OutEnd(d); }
+  // What the engine must hand to side d for that ack.
+  uint32_t MappedPeerAck(int d) const { return offline_ ? OutEnd(d) : InEnd(d); }
+
+  // Sends one segment of side d; checks the ack mapping when `check_ack`.
+  void Send(int d, uint32_t seq, uint8_t flags, const std::string& payload,
+            uint32_t ack, bool check_ack, uint32_t want_ack = 0,
+            std::vector<std::pair<uint32_t, uint32_t>> sack = {}) {
+    TcpSpec spec{side_[d].ep, side_[1 - d].ep, seq, ack, flags, payload, sack, false};
+    std::vector<uint8_t> pkt = BuildTcp(spec);
+    const size_t len = pkt.size();
+    pkt.resize(len + 512);
+    PacketBuffer pb{pkt.data(), len, pkt.size()};
+    const Decision dec = engine_->Process(pb, 1'000'000);
+    pkt.resize(pb.len);
+    if (dec.verdict == Verdict::kDrop) {
+      if (flags & kTcpAck) Fail("dropped a segment that carries an ack");
+      return;
+    }
+    PacketView v;
+    if (ParsePacket(pkt.data(), pkt.size(), &v) != PacketError::kNone) {
+      Fail("output packet does not parse");
+    }
+    if (dec.modified && !ChecksumsValid(pkt.data(), v)) Fail("bad checksum");
+    const uint32_t data_seq = v.seq + ((v.flags & kTcpSyn) ? 1 : 0);
+    if (std::getenv("RESEG_TRACE")) {  // debugging aid for a crash input
+      std::fprintf(stderr, "%s seq+%u ack=%u [%s] -> seq+%u [%.*s]\n", d ? "S" : "C",
+                   seq - side_[d].isn, ack, payload.c_str(), data_seq - side_[d].isn,
+                   static_cast<int>(v.payload_len),
+                   reinterpret_cast<const char*>(pkt.data() + v.payload_offset));
+    }
+    side_[d].out.Add(data_seq, std::string(reinterpret_cast<const char*>(
+                                               pkt.data() + v.payload_offset),
+                                           v.payload_len));
+    if (check_ack && (flags & kTcpAck) && v.ack != want_ack) {
+      Fail("ack of a fully received stream mapped wrongly", v.ack, want_ack);
+    }
+    last_ack_ = v.ack;
+    if (!sack.empty()) last_sack_ = testing::SackOf(pkt);
+  }
+
+  void Data(int d, uint32_t from, uint32_t to) {
+    if (!SeqLt(from, to)) return;
+    const uint32_t base = side_[d].isn + 1;
+    const std::string piece = side_[d].in.substr(from - base, to - from);
+    Send(d, from, kTcpAck | kTcpPsh, piece, PeerAck(1 - d), true, MappedPeerAck(1 - d));
+    last_ = {from, to};
+  }
+
+  // A pure ack from the receiver of side d at `p`, with a SACK block.
+  void PureAck(int d, uint32_t p, uint32_t turn_in_start, uint32_t turn_out_start) {
+    const int r = 1 - d;
+    Send(r, InEnd(r), kTcpAck, "", p, false, 0, {{p, p + 3}});
+    const uint32_t m = last_ack_;
+    if (!offline_) {
+      if (SeqLt(m, turn_in_start) || SeqLt(InEnd(d), m)) {
+        Fail("partial ack mapped outside the turn", m - turn_in_start);
+      }
+    } else if (SeqLt(m, turn_out_start)) {
+      Fail("offline partial ack mapped before the turn", m - turn_out_start);
+    }
+    if (have_prev_ && ((SeqLt(prev_p_, p) && SeqLt(m, prev_m_)) ||
+                       (SeqLt(p, prev_p_) && SeqLt(prev_m_, m)))) {
+      Fail("ack mapping not monotonic", p, m);
+    }
+    if (last_sack_.size() != 1 || last_sack_[0].first != m) {
+      Fail("SACK left edge mapped unlike the ack", last_sack_.empty() ? 0 : last_sack_[0].first, m);
+    }
+    have_prev_ = true;
+    prev_p_ = p;
+    prev_m_ = m;
+  }
+
+  // Carries `text` (whole lines) from side d, steered by the fuzzer.
+  void Turn(int d, const std::string& text, Input& in) {
+    Side& s = side_[d];
+    const uint32_t start = InEnd(d);
+    const uint32_t out_start = OutEnd(d);
+    s.in += text;
+    const uint32_t end = InEnd(d);
+    uint32_t next = start;
+    have_prev_ = false;
+    last_ = {start, start};
+    const int nops = in.U8() % 24;
+    for (int k = 0; k < nops && SeqLt(next, end); ++k) {
+      const uint8_t b = in.U8();
+      switch (b & 7) {
+        case 0: case 1: case 2: {  // next piece
+          const uint32_t stop = SeqLt(end, next + 1 + (b >> 3)) ? end : next + 1 + (b >> 3);
+          Data(d, next, stop);
+          next = stop;
+          break;
+        }
+        case 3: {  // retransmit a range of this turn already sent
+          const uint32_t span = next - start;
+          if (span == 0) break;
+          const uint32_t from = start + in.U8() % span;
+          const uint32_t to = std::min<uint32_t>(next - start, from - start + 1 + in.U8()) + start;
+          Data(d, from, to);
+          break;
+        }
+        case 4: {  // reordering: a later piece before the bytes before it
+          const uint32_t from = next + 1 + (b >> 3) % 16;
+          if (!SeqLt(from, end)) break;
+          const uint32_t want = from + 1 + in.U8() % 32;
+          Data(d, from, SeqLt(end, want) ? end : want);
+          reordered_ = true;
+          break;
+        }
+        case 5: {  // pure ack (+ SACK) from the receiver
+          const uint32_t got = offline_ ? next : OutEnd(d);
+          const uint32_t lo = offline_ ? start : out_start;
+          const uint32_t p = lo + in.U8() % (got - lo + 1);
+          PureAck(d, p, start, out_start);
+          break;
+        }
+        case 6:  // duplicate of the last data segment
+          Data(d, last_.first, last_.second);
+          break;
+        case 7:  // everything left in one (GSO-sized) segment
+          Data(d, next, end);
+          next = end;
+          break;
+      }
+    }
+    Data(d, next, end);
+    // Bytes the engine consumed without forwarding (a hold dropped at a gap)
+    // are never acked: the sender retransmits from what the receiver acks
+    // (live: the mapped ack; offline, where acks are not mapped back, the
+    // whole turn).
+    const int r = 1 - d;
+    for (int round = 0; round < 4; ++round) {
+      Send(r, InEnd(r), kTcpAck, "", PeerAck(d), false);
+      const uint32_t from = offline_ ? start : last_ack_;
+      if (!offline_ && (SeqLt(from, start) || SeqLt(end, from))) {
+        Fail("ack mapped outside the turn", from - start);
+      }
+      if (from == end) break;
+      if (offline_ && round > 0) break;
+      Data(d, from, end);
+    }
+    // The receiver acks the whole turn: must map to the sender's end.
+    Send(r, InEnd(r), kTcpAck, "", PeerAck(d), true, MappedPeerAck(d));
+  }
+
+  void AddLine(int d, const std::string& orig, const std::string& rw) {
+    // Split multi-line texts so the weak oracle works line by line.
+    size_t a = 0, b = 0;
+    while (a < orig.size()) {
+      const size_t ea = orig.find('\n', a) + 1;
+      const size_t eb = rw.find('\n', b) + 1;
+      side_[d].lines.push_back({orig.substr(a, ea - a), rw.substr(b, eb - b)});
+      a = ea;
+      b = eb;
+    }
+  }
+
+  void Verify() const {
+    for (int d = 0; d < 2; ++d) {
+      const Side& s = side_[d];
+      const std::string out = s.out.Contiguous();
+      if (!reordered_) {
+        std::string want;
+        for (const Line& l : s.lines) want += l.rw;
+        if (out != want) {
+          std::fprintf(stderr, "dir %d\nwant:\n%s\ngot:\n%s\n", d, want.c_str(), out.c_str());
+          Fail("output stream differs from input with rewrites applied");
+        }
+        continue;
+      }
+      size_t pos = 0;
+      for (const Line& l : s.lines) {
+        if (out.compare(pos, l.rw.size(), l.rw) == 0) {
+          pos += l.rw.size();
+        } else if (out.compare(pos, l.orig.size(), l.orig) == 0) {
+          pos += l.orig.size();
+        } else {
+          std::fprintf(stderr, "dir %d at %zu: got:\n%s\nlines:\n", d, pos, out.c_str());
+          for (const Line& x : s.lines) {
+            std::fprintf(stderr, "  %s    -> %s", x.orig.c_str(), x.rw.c_str());
+          }
+          Fail("a line is neither its original nor its rewrite", pos);
+        }
+      }
+      if (pos != out.size()) Fail("output longer than the input lines", pos, out.size());
+    }
+  }
+
+  bool reordered_ = false;
+
+ private:
+  bool offline_;
+  EngineConfig cfg_;
+  struct Sink final : ExpectationSink {
+    InstallResult Install(const Expectation&) override { return InstallResult::kOk; }
+    void Remove(const Expectation&) override {}
+  } sink_;
+  NullLogger log_;
+  Stats stats_;
+  std::unique_ptr<IdentityResolver> resolver_;
+  std::unique_ptr<Engine> engine_;
+  Side side_[2];
+  std::pair<uint32_t, uint32_t> last_{0, 0};
+  uint32_t last_ack_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> last_sack_;
+  bool have_prev_ = false;
+  uint32_t prev_p_ = 0, prev_m_ = 0;
+};
+
+}  // namespace
+}  // namespace ftpalg
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace ftpalg;
+  if (size > 4096) return 0;
+  Input in(data, size);
+  const uint8_t mode = in.U8();
+  const uint32_t c_isn = (mode & 2) ? 0xffffffffu - in.U8() : 1000u + in.U8() * 977u;
+  const uint32_t s_isn = (mode & 4) ? 0x7fffffffu - in.U8() : 5000u;
+  Harness h(mode & 1, c_isn, s_isn);
+
+  auto both = [&](int d, const std::string& t) {
+    h.AddLine(d, t, t);
+    h.Turn(d, t, in);
+  };
+  both(1, "220 ready\r\n");
+  both(0, "USER anonymous\r\n");
+  both(1, "331 ok\r\n");
+  bool tls = false;
+  for (int turn = 0; turn < 10 && !in.empty(); ++turn) {
+    const int k = 1 + in.U8() % 3;  // pipelined commands in one turn
+    const Item* items[3];
+    std::string cmds, replies;
+    for (int i = 0; i < k; ++i) {
+      items[i] = &kMenu[in.U8() % kMenuSize];
+      const Item& it = *items[i];
+      const std::string cmd = it.cmd ? it.cmd : kLong;
+      const std::string rw = (!tls && *it.cmd_rw) ? it.cmd_rw : cmd;
+      h.AddLine(0, cmd, rw);
+      cmds += cmd;
+    }
+    h.Turn(0, cmds, in);
+    for (int i = 0; i < k; ++i) {
+      const Item& it = *items[i];
+      h.AddLine(1, it.reply, (!tls && *it.reply_rw) ? it.reply_rw : it.reply);
+      replies += it.reply;
+      if (it.starts_tls) tls = true;
+    }
+    h.Turn(1, replies, in);
+  }
+  h.Verify();
+  return 0;
+}
