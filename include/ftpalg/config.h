@@ -31,9 +31,6 @@ struct EngineConfig {
   uint32_t hold_timeout_ms = 2000;   // incomplete announcement held at most this
   uint16_t hold_slots = 1024;        // global pool of hold buffers
   uint16_t max_packet_len = 1500;    // growth beyond this is counted and logged
-  // Sessions first seen mid-stream may be rewritten once both directions
-  // showed well-formed FTP lines (false: never rewrite them).
-  bool rewrite_picked_up = true;
   // Expectations for valid announcements that needed no rewrite (public or
   // un-NATed address). The daemon needs them so a stateful firewall sees the
   // data connection as RELATED; replay lists only rewrites and 229s unless

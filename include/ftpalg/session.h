@@ -37,20 +37,19 @@ struct StreamState {
   SeqLedger ledger;
 };
 
-// What the FTP dialogue has shown so far.
+// What the FTP dialogue has shown so far (flags packed: per-session bytes
+// count against the 256-byte budget).
 struct Dialogue {
   uint32_t pending_kinds = 0;  // 2 bits per outstanding command, oldest first
   uint8_t pending_count = 0;   // outstanding commands (at most 16)
   uint16_t multiline_code = 0; // inside a "NNN-" reply until "NNN "
-  bool greeting_seen = false;  // the server's 220 came first
-  bool not_ftp = false;        // never rewrite this connection
-  bool tls = false;            // AUTH accepted: parsing stopped
-  bool picked_up = false;      // first seen mid-stream
-  bool client_line_ok = false; // picked up: a well-formed command was seen
-  bool server_line_ok = false; // picked up: a well-formed reply was seen
-  bool commands_lost = false;  // more than 16 outstanding: pairing unknown
-  bool commands_seen = false;  // the first command was checked
-  bool client_gap = false;     // client bytes were missed: an AUTH may be unseen
+  bool greeting_seen : 1 = false;  // the server's 220 came first
+  bool not_ftp : 1 = false;        // never rewrite this connection
+  bool tls : 1 = false;            // AUTH accepted: parsing stopped
+  bool picked_up : 1 = false;      // first seen mid-stream
+  bool commands_lost : 1 = false;  // more than 16 outstanding: pairing unknown
+  bool commands_seen : 1 = false;  // the first command was checked
+  bool lost_sync : 1 = false;      // stream bytes lost for good: parsing stopped
 };
 
 struct Session {

@@ -247,12 +247,6 @@ struct Engine::Impl {
       Refuse(s, stats.refused_not_ftp, "not an FTP dialogue", line);
       return false;
     }
-    if (dlg.picked_up && !(cfg.rewrite_picked_up && dlg.client_line_ok &&
-                           dlg.server_line_ok)) {
-      Refuse(s, stats.refused_not_ftp,
-             "picked up mid-stream, dialogue not yet verified", line);
-      return false;
-    }
     const ParseResult pr = ParseByKind(kind, line);
     if (!pr.announcement) {
       Refuse(s, stats.refused_parse,
@@ -394,34 +388,21 @@ struct Engine::Impl {
     ++dlg.pending_count;
   }
 
-  // Server bytes were lost while an AUTH was outstanding (or while an unseen
-  // command, maybe an AUTH, could be: any earlier client gap): its 234 may
-  // have been among them, so parsing stops (fail-safe: no rewrites after).
-  void StopIfAuthPending(Session* s) {
+  // Bytes of the control stream were lost for good (a hole the engine could
+  // not wait for). The dialogue can no longer be followed: an AUTH, a PASV
+  // or a reply may be among the lost bytes. Fail-safe: parsing stops for
+  // this connection (as after AUTH TLS) and its bytes keep flowing with their
+  // sequence mapping; nothing is opened on a guess.
+  void LoseSync(Session* s, Direction d, uint32_t missing) {
     Dialogue& dlg = s->dialogue;
-    if (dlg.tls) return;
-    const bool maybe_unseen = dlg.commands_lost || dlg.client_gap;
-    for (int i = maybe_unseen ? -1 : 0; i < dlg.pending_count; ++i) {
-      if (i >= 0 && ((dlg.pending_kinds >> (2 * i)) & 3) != kPendingAuth) continue;
-      dlg.tls = true;
-      ++stats.tls_sessions;
+    if (!dlg.lost_sync && !dlg.tls) {
+      ++stats.refused_gap;
       Log(LogLevel::kInfo, s,
-          "server bytes lost while AUTH was outstanding: parsing stopped");
-      return;
+          std::string("gap in ") + DirName(d) + " stream: " +
+              std::to_string(missing) +
+              " bytes never seen; parsing stopped for this connection");
     }
-  }
-
-  // Server bytes were lost: any reply among them answered an outstanding
-  // command we can no longer match. Forget the queue and treat pairing as
-  // unknown until the commands sent after now are all answered.
-  void OnServerGap(Session* s) {
-    StopIfAuthPending(s);
-    Dialogue& dlg = s->dialogue;
-    dlg.multiline_code = 0;
-    if (dlg.pending_count == 0) return;
-    dlg.pending_count = 0;
-    dlg.pending_kinds = 0;
-    dlg.commands_lost = true;
+    dlg.lost_sync = true;
   }
 
   // Returns the kind of the oldest outstanding command, or 0xff if none.
@@ -441,13 +422,10 @@ struct Engine::Impl {
   bool OnLine(Session* s, Direction d, std::string_view text, bool whole,
               bool overlong, RewriteOp* op) {
     Dialogue& dlg = s->dialogue;
-    if (dlg.tls) return false;
+    if (dlg.tls || dlg.lost_sync) return false;
     if (d == Direction::kOriginal) {
       const Verb verb = ClassifyCommand(text);
-      if (dlg.picked_up && !dlg.client_line_ok && verb != Verb::kUnknown) {
-        dlg.client_line_ok = true;
-      }
-      if (!dlg.commands_seen && !dlg.picked_up) {
+      if (!dlg.commands_seen) {
         dlg.commands_seen = true;
         if (verb == Verb::kUnknown && !dlg.not_ftp) {
           dlg.not_ftp = true;
@@ -481,7 +459,7 @@ struct Engine::Impl {
       if (!rc || !rc->final || rc->code != dlg.multiline_code) return false;
       dlg.multiline_code = 0;
     } else if (!rc) {
-      if (!dlg.greeting_seen && !dlg.picked_up && !dlg.not_ftp) {
+      if (!dlg.greeting_seen && !dlg.not_ftp) {
         dlg.not_ftp = true;
         Log(LogLevel::kWarn, s,
             "server's first line \"" + EscapeForLog(text, 40) +
@@ -492,8 +470,7 @@ struct Engine::Impl {
       dlg.multiline_code = rc->code;
       return false;
     }
-    if (dlg.picked_up) dlg.server_line_ok = true;
-    if (!dlg.greeting_seen && !dlg.picked_up) {
+    if (!dlg.greeting_seen) {
       if (rc->code == 220) {
         dlg.greeting_seen = true;
       } else if (rc->code / 100 != 1 && !dlg.not_ftp) {
@@ -665,7 +642,7 @@ struct Engine::Impl {
     }
     // Incomplete last line: hold it back if it may become an announcement.
     size_t hold = 0;
-    if (ls.synced && ls.line_len > 0 && !s->dialogue.tls) {
+    if (ls.synced && ls.line_len > 0 && !s->dialogue.tls && !s->dialogue.lost_sync) {
       const bool candidate =
           IsCandidatePrefix(d, ls.prefix, ls.prefix_len, s->dialogue.multiline_code);
       if (candidate && line_start != kBefore && !ls.broken && !fin &&
@@ -714,41 +691,90 @@ struct Engine::Impl {
   // Builds the output payload for this segment. Returns the input position
   // of the first output byte; *whole tells whether the output covers the
   // segment through its end (so a FIN can stay).
+  // The hold slot of a stream holds either an incomplete line ending at
+  // next_seq, or a segment that arrived beyond a hole (out of order).
+  static bool HoldsOutOfOrder(const StreamState& st) {
+    return st.hold_slot != kNoSlot16 && SeqLt(st.next_seq, st.hold_seq);
+  }
+
+  // One segment beyond a hole is kept back (bounded: one slot, at most one
+  // line-cap of bytes, within the hold timeout) until the hole fills, so that
+  // output positions follow input sequence, not arrival order (a segment
+  // overtaken by the next one). A second segment beyond the hole means loss,
+  // not reordering: returns false and the hole policy applies (the kept
+  // segment then leaves in front of this one).
+  bool BufferOutOfOrder(Session* s, Direction d, uint32_t seg_seq,
+                        size_t len, bool fin) {
+    StreamState& st = s->stream[Index(d)];
+    const uint32_t seg_end = seg_seq + static_cast<uint32_t>(len);
+    if (fin || seg_seq - st.next_seq > 65535) return false;
+    if (st.hold_slot == kNoSlot16) {
+      if (len > holds.slot_size()) return false;
+      const uint16_t slot = holds.Acquire();
+      if (slot == kNoSlot16) {
+        ++stats.hold_pool_exhausted;
+        return false;
+      }
+      std::memcpy(holds.data(slot), payload, len);
+      st.hold_slot = slot;
+      st.hold_seq = seg_seq;
+      st.hold_len = static_cast<uint16_t>(len);
+      st.hold_since_ms = static_cast<uint32_t>(now_ms);
+      ++stats.out_of_order;
+      Log(LogLevel::kDebug, s,
+          std::string("segment beyond a hole in ") + DirName(d) +
+              " kept back until the hole fills");
+      return true;
+    }
+    if (!HoldsOutOfOrder(st)) return false;
+    // A duplicate of the kept segment stays kept.
+    const uint32_t held_end = st.hold_seq + st.hold_len;
+    return SeqLe(st.hold_seq, seg_seq) && SeqLe(seg_end, held_end);
+  }
+
   uint32_t HandlePayload(Session* s, Direction d, uint32_t seg_seq,
                          size_t len, bool fin, bool* whole) {
     StreamState& st = s->stream[Index(d)];
+    size_t pre_len = 0;  // kept out-of-order bytes already in work[]
     const uint32_t seg_end = seg_seq + static_cast<uint32_t>(len);
     *whole = true;
+    if (HoldsOutOfOrder(st) &&
+        static_cast<uint32_t>(now_ms) - st.hold_since_ms >= cfg.hold_timeout_ms) {
+      DropHold(st);  // the hole did not fill in time: the sender resends
+    }
     if (d == Direction::kOriginal && !s->dialogue.greeting_seen &&
-        !s->dialogue.picked_up && !s->dialogue.not_ftp) {
+        !s->dialogue.not_ftp) {
       s->dialogue.not_ftp = true;
       Log(LogLevel::kWarn, s,
           "client sent data before the server's greeting: not an FTP "
           "dialogue, no rewrites on this connection");
     }
+    if (SeqLt(st.next_seq, seg_seq) && BufferOutOfOrder(s, d, seg_seq, len, fin)) {
+      *whole = false;
+      return seg_seq;  // nothing to emit yet: the packet goes on as a bare ACK
+    }
     if (SeqLt(st.next_seq, seg_seq)) {
-      // A hole: bytes we never saw. Later bytes cannot wait for it (a capture
-      // may never fill it), so forward them at the current offset and
-      // resynchronise at the next line. Bytes filling the hole later pass
-      // unchanged: the data after them was already placed.
+      // A hole that could not wait (a second segment beyond it: loss, not
+      // reordering; a capture may never fill it). Later bytes are forwarded
+      // at the current offset; bytes filling the hole later pass unchanged
+      // (the data after them was already placed); parsing stops.
       ++stats.out_of_order;
-      if (st.hold_slot != kNoSlot16) {
+      uint32_t resume = seg_seq;
+      if (HoldsOutOfOrder(st) && st.hold_seq + st.hold_len == seg_seq) {
+        // The kept segment leads this one: both leave now, after the hole.
+        pre_len = st.hold_len;
+        std::memcpy(work.data(), holds.data(st.hold_slot), pre_len);
+        resume = st.hold_seq;
+        DropHold(st);
+      } else if (st.hold_slot != kNoSlot16) {
         DropHold(st);
         ++stats.refused_gap;
       }
+      LoseSync(s, d, resume - st.next_seq);
       st.line = LineState{};
-      st.next_seq = seg_seq;
-      // Commands in the hole are never scanned: reply pairing is unknown.
-      if (d == Direction::kOriginal) {
-        s->dialogue.commands_lost = true;
-        s->dialogue.client_gap = true;
-      }
-      // A reply in the hole may be the 234 accepting an outstanding AUTH:
-      // stop parsing rather than read what may be ciphertext as FTP.
-      if (d == Direction::kReply) OnServerGap(s);
-      Log(LogLevel::kDebug, s, std::string("gap in ") + DirName(d) + " stream");
+      st.next_seq = resume;
     }
-    const bool holding = st.hold_slot != kNoSlot16;
+    const bool holding = st.hold_slot != kNoSlot16 && !HoldsOutOfOrder(st);
     const uint32_t emitted_end = holding ? st.hold_seq : st.next_seq;
     uint32_t out_start = seg_seq;
     // 1. Bytes forwarded before: re-emit identically.
@@ -799,8 +825,8 @@ struct Engine::Impl {
       DropHold(st);
       return out_start;
     }
-    size_t n = 0;
-    uint32_t w_seq = new_from;
+    size_t n = pre_len;
+    uint32_t w_seq = pre_len > 0 ? seg_seq - static_cast<uint32_t>(pre_len) : new_from;
     if (holding) {
       n = st.hold_len;
       std::memcpy(work.data(), holds.data(st.hold_slot), n);
@@ -815,9 +841,24 @@ struct Engine::Impl {
     }
     std::memcpy(work.data() + n, payload + (new_from - seg_seq), new_len);
     n += new_len;
+    uint32_t new_end = seg_end;
+    if (HoldsOutOfOrder(st) && SeqLe(st.hold_seq, seg_end)) {
+      // This segment fills the hole: the bytes kept back follow it now.
+      const uint32_t held_end = st.hold_seq + st.hold_len;
+      if (SeqLt(seg_end, held_end)) {
+        const size_t extra = held_end - seg_end;
+        std::memcpy(work.data() + n, holds.data(st.hold_slot) + (seg_end - st.hold_seq),
+                    extra);
+        n += extra;
+        new_end = held_end;
+        *whole = false;  // a FIN of this segment would now sit mid-stream
+      }
+      DropHold(st);
+      ++stats.hold_merges;
+    }
     if (out_len == 0) out_start = w_seq;
-    const size_t held = ScanNew(s, d, w_seq, n, fin);
-    st.next_seq = seg_end;
+    const size_t held = ScanNew(s, d, w_seq, n, fin && new_end == seg_end);
+    st.next_seq = new_end;
     if (held > 0) *whole = false;
     return out_start;
   }
@@ -828,7 +869,13 @@ struct Engine::Impl {
     return cfg.offline_capture ? l.ToOutput(v) : l.ToInput(v);
   }
 
+  // Maps every SACK block edge. Offline, a block naming bytes the engine
+  // has not forwarded yet (held back, or kept beyond a hole) is blanked to
+  // NOPs: in the rewritten world the receiver cannot have them.
   bool MapSack(Session* s, Direction acked, uint8_t* tcp, size_t hlen) {
+    const StreamState& st = s->stream[Index(acked)];
+    const uint32_t forwarded =
+        (st.hold_slot != kNoSlot16 && !HoldsOutOfOrder(st)) ? st.hold_seq : st.next_seq;
     bool changed = false;
     size_t i = 20;
     while (i < hlen) {
@@ -841,7 +888,14 @@ struct Engine::Impl {
       if (i + 1 >= hlen) break;
       const size_t olen = tcp[i + 1];
       if (olen < 2 || i + olen > hlen) break;
-      if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
+      bool beyond = false;
+      for (size_t e = i + 2; kind == 5 && e + 4 <= i + olen; e += 4) {
+        beyond = beyond || SeqLt(forwarded, LoadBe32(tcp + e));
+      }
+      if (kind == 5 && cfg.offline_capture && beyond) {
+        std::memset(tcp + i, 1, olen);
+        changed = true;
+      } else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
         for (size_t e = i + 2; e + 4 <= i + olen; e += 4) {
           const uint32_t v = LoadBe32(tcp + e);
           const uint32_t m = MapAck(s, acked, v);
@@ -901,7 +955,12 @@ struct Engine::Impl {
     if (!st.seen) {
       st.seen = true;
       st.next_seq = syn ? v.seq + 1 : v.seq;
-      st.line.synced = syn;
+      // A stream first seen mid-stream is read as if it began here. The
+      // dialogue rules then decide: only a server whose first bytes are a
+      // 220 greeting, with no client bytes before it, is treated as FTP
+      // (a capture that missed just the handshake). A session picked up
+      // after its start (daemon restart) fails them and passes untouched.
+      st.line.synced = true;
       if (!syn) s->dialogue.picked_up = true;
     }
 
@@ -930,19 +989,9 @@ struct Engine::Impl {
           return Decision{Verdict::kDrop, false};
         }
       }
-    } else if (!syn && !rst && SeqLt(st.next_seq, v.seq)) {
-      // A bare ACK/FIN beyond the bytes we saw: data was missed. Resync at
-      // the next line, as for a hole.
-      ++stats.out_of_order;
-      DropHold(st);
-      st.line = LineState{};
-      st.next_seq = v.seq;
-      if (d == Direction::kOriginal) {
-        s->dialogue.commands_lost = true;
-        s->dialogue.client_gap = true;
-      }
-      if (d == Direction::kReply) OnServerGap(s);
     }
+    // A bare ACK beyond the bytes seen says data was lost before us: its
+    // retransmission will arrive in order, so nothing changes here.
 
     // Sequence number of the first output byte (SYN keeps its ISN).
     uint8_t* tcp = pkt.data + v.tcp_offset;

@@ -337,6 +337,36 @@ TEST_F(EngineTest, EprtFamilyMismatchRefused) {
   EXPECT_EQ(stats.refused_family, 1u);
 }
 
+// LPRT/LPSV/228 (RFC 1639) are handled like their modern twins.
+TEST_F(EngineTest, LprtAnd228Rewritten) {
+  Handshake();
+  Greet();
+  Result r = ClientSends("LPRT 4,4,10,7,0,2,2,195,80\r\n");
+  EXPECT_EQ(r.payload(), "LPRT 4,4,203,0,113,1,2,195,80\r\n");
+  ServerSends("200 ok\r\n");
+  server = Ep("192.168.20.2", 21);
+  client = Ep("198.51.100.7", 50000);
+  Handshake();
+  Greet();
+  ClientSends("LPSV\r\n");
+  Result p = ServerSends("228 Entering Long Passive Mode (4,4,192,168,20,2,2,195,81)\r\n");
+  EXPECT_EQ(p.payload(), "228 Entering Long Passive Mode (4,4,203,0,113,1,2,195,81)\r\n");
+  ASSERT_EQ(sink.installed.size(), 2u);
+  EXPECT_EQ(sink.installed[1].kind, AnnounceKind::k228);
+}
+
+// The 227 form with spaces after the commas is rewritten (to the canonical
+// form without spaces); the text around it is kept.
+TEST_F(EngineTest, SpacedPassiveReplyRewritten) {
+  server = Ep("192.168.20.2", 21);
+  client = Ep("198.51.100.7", 50000);
+  Handshake();
+  Greet();
+  ClientSends("PASV\r\n");
+  Result r = ServerSends("227 Entering Passive Mode (192, 168, 20, 2, 195, 86)\r\n");
+  EXPECT_EQ(r.payload(), "227 Entering Passive Mode (203,0,113,1,195,86)\r\n");
+}
+
 // EPRT |1| is rewritten with its own delimiter kept.
 TEST_F(EngineTest, EprtIpv4Rewritten) {
   Handshake();
@@ -419,21 +449,32 @@ TEST_F(EngineTest, OverlongLinePassesUntouched) {
   EXPECT_GE(stats.overlong_lines, 1u);
 }
 
-// Picked up mid-stream: the partial first line is skipped; rewrites resume
-// once both sides showed well-formed FTP lines.
-TEST_F(EngineTest, MidStreamPickup) {
+// Picked up after its start (a daemon restart): the client speaks before any
+// greeting is seen, so the session is not FTP to us and passes untouched.
+TEST_F(EngineTest, MidStreamPickupIsNotRewrittenByDefault) {
   c_next_ = 7000;
   s_next_ = 9000;
   c_out_next_ = c_next_;
   s_out_next_ = s_next_;
-  Result partial = ClientSends("10,7,0,2,4,1\r\n");  // tail of a PORT
-  EXPECT_FALSE(partial.decision.modified);
-  EXPECT_EQ(stats.sessions_picked_up, 1u);
-  Result early = ClientSends("PORT 10,7,0,2,4,2\r\n");
-  EXPECT_FALSE(early.decision.modified);  // server side not seen yet
-  ServerSends("x\r\n200 ok\r\n");
+  ClientSends("10,7,0,2,4,1\r\n");
+  ServerSends("200 ok\r\n");
+  Result r = ClientSends("PORT 10,7,0,2,4,3\r\n");
+  EXPECT_FALSE(r.decision.modified);
+  EXPECT_TRUE(sink.installed.empty());
+  EXPECT_EQ(stats.refused_not_ftp, 1u);
+}
+
+// A capture that missed only the handshake: the first server bytes are the
+// 220 greeting, so the session is handled like one seen from the SYN.
+TEST_F(EngineTest, PickedUpAtTheGreetingIsHandledNormally) {
+  c_next_ = 7000;
+  s_next_ = 9000;
+  c_out_next_ = c_next_;
+  s_out_next_ = s_next_;
+  Greet();
   Result r = ClientSends("PORT 10,7,0,2,4,3\r\n");
   EXPECT_EQ(r.payload(), "PORT 203,0,113,1,4,3\r\n");
+  EXPECT_EQ(stats.sessions_picked_up, 1u);
 }
 
 // Two inside clients announcing the same port through one public address:

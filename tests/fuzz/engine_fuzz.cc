@@ -86,7 +86,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t mode = in.U8();
   EngineConfig cfg;
   cfg.offline_capture = mode & 1;
-  cfg.rewrite_picked_up = mode & 2;
   cfg.expect_unrewritten = mode & 4;
   const bool v6 = mode & 8;
   if (mode & 16) cfg.control_ports = {21, 2121};
