@@ -27,6 +27,16 @@ struct NatBinding {
   IpAddress server_inside;   // server as it sends (REPLY src)
 };
 
+// What a restarted daemon needs to keep serving a session that already
+// rewrote: the cumulative sequence offset of each direction and the dialogue
+// facts it cannot see again. Small enough for conntrack labels (128 bits),
+// which survive a daemon restart and reach a backup gateway via conntrackd.
+struct SessionSnapshot {
+  int32_t offset[2] = {0, 0};  // output - input, per Direction, after the
+                               // newest rewrite
+  bool tls = false;            // AUTH accepted: never parse again
+};
+
 // Maps packets to control connections. Queue points are chosen so that a
 // client->server packet carries its ORIGINAL tuple; a server->client packet
 // carries the REPLY tuple, which only the conntrack can map back.
@@ -42,6 +52,17 @@ class FlowResolver {
   virtual NatBinding Binding(const FlowKey& master) = 0;
   // The control connection ended: forget cached state about it.
   virtual void Forget(const FlowKey& master) { (void)master; }
+  // A session's offsets changed (a rewrite, or AUTH after one): keep them
+  // where a restarted daemon finds them. Default: nowhere.
+  virtual void SaveSnapshot(const FlowKey& master, const SessionSnapshot& s) {
+    (void)master;
+    (void)s;
+  }
+  // A session first seen mid-stream: what a previous run kept, if anything.
+  virtual std::optional<SessionSnapshot> LoadSnapshot(const FlowKey& master) {
+    (void)master;
+    return std::nullopt;
+  }
 };
 
 // Offline resolver: no NAT on the wire; config.public_v4/v6 replace inside

@@ -72,6 +72,16 @@ class SeqLedger {
   // at it, or nullptr.
   const ChangePoint* SpanAt(uint32_t input_pos) const;
 
+  // The offset after the newest change point (what later bytes get).
+  int32_t TotalOffset() const {
+    int32_t o = base_offset_;
+    for (int i = 0; i < count_; ++i) o += points_[i].delta();
+    return o;
+  }
+  // Starts from a known offset with no change points (state restored after
+  // a daemon restart: older bytes were acknowledged long ago).
+  void Restore(int32_t offset) { *this = SeqLedger{}; base_offset_ = offset; }
+
   // Forgets change points the receiver acknowledged past (input space),
   // folding their deltas into the base offset.
   void Prune(uint32_t acked_input_pos);

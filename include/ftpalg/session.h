@@ -64,6 +64,7 @@ struct Session {
   uint16_t refusals = 0;
   bool closing = false;
   bool in_use = false;
+  bool restored = false;       // offsets came from a previous run
   StreamState stream[2];       // indexed by Direction
   Dialogue dialogue;
 };

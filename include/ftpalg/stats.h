@@ -16,6 +16,7 @@ namespace ftpalg {
   X(dropped_packets)        /* packets the engine asked to drop */            \
   X(sessions_created)                                                        \
   X(sessions_picked_up)     /* first seen mid-stream (no SYN) */              \
+  X(sessions_restored)      /* picked up with offsets kept by a previous run */ \
   X(sessions_ended)         /* FIN/RST both ways, after linger */             \
   X(sessions_expired)       /* idle timeout */                                \
   X(sessions_evicted)       /* table full: least recently used dropped */     \

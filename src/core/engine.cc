@@ -155,6 +155,23 @@ struct Engine::Impl {
     }
     Session* s = sessions.Insert(key);
     s->id = next_id++;
+    if (picked_up) {
+      if (const std::optional<SessionSnapshot> snap = resolver.LoadSnapshot(key)) {
+        // Offsets a previous run kept: this session already rewrote, so its
+        // dialogue was FTP. Pairing is unknown (commands were missed) and the
+        // first line may be partial: both streams resync at the next LF.
+        for (int d = 0; d < 2; ++d) s->stream[d].ledger.Restore(snap->offset[d]);
+        s->dialogue.greeting_seen = true;
+        s->dialogue.commands_seen = true;
+        s->dialogue.commands_lost = true;
+        s->dialogue.tls = snap->tls;
+        s->restored = true;
+        ++stats.sessions_restored;
+        Log(LogLevel::kInfo, s,
+            "offsets restored from conntrack: c->s " + std::to_string(snap->offset[0]) +
+                ", s->c " + std::to_string(snap->offset[1]) + (snap->tls ? ", encrypted" : ""));
+      }
+    }
     if (next_id == 0) next_id = 1;  // 0 means "no owner"
     s->dialogue.picked_up = picked_up;
     ++stats.sessions_created;
@@ -163,6 +180,13 @@ struct Engine::Impl {
         "session " + key.ToString() +
             (picked_up ? " picked up mid-stream" : " started"));
     return s;
+  }
+
+  void SaveSnapshot(Session* s) {
+    SessionSnapshot snap;
+    for (int d = 0; d < 2; ++d) snap.offset[d] = s->stream[d].ledger.TotalOffset();
+    snap.tls = s->dialogue.tls;
+    resolver.SaveSnapshot(s->key, snap);
   }
 
   // ---- holds -------------------------------------------------------------
@@ -489,6 +513,7 @@ struct Engine::Impl {
     if (rc->code == 234) {
       dlg.tls = true;
       ++stats.tls_sessions;
+      if (s->rewrites > 0 || s->restored) SaveSnapshot(s);
       Log(LogLevel::kInfo, s,
           "AUTH accepted (234): control connection encrypted, parsing stopped");
       return false;
@@ -683,6 +708,7 @@ struct Engine::Impl {
     st.ledger.Add(cp);
     ++stats.rewrites;
     ++s->rewrites;
+    SaveSnapshot(s);
     return true;
   }
 
@@ -960,7 +986,7 @@ struct Engine::Impl {
       // 220 greeting, with no client bytes before it, is treated as FTP
       // (a capture that missed just the handshake). A session picked up
       // after its start (daemon restart) fails them and passes untouched.
-      st.line.synced = true;
+      st.line.synced = !s->restored;
       if (!syn) s->dialogue.picked_up = true;
     }
 
