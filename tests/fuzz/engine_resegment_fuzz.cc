@@ -232,7 +232,9 @@ class Harness {
                        (SeqLt(p, prev_p_) && SeqLt(prev_m_, m)))) {
       Fail("ack mapping not monotonic", p, m);
     }
-    if (last_sack_.size() != 1 || last_sack_[0].first != m) {
+    // Offline, a block naming bytes not forwarded yet is blanked (NOPs).
+    const bool blanked = offline_ && last_sack_.empty();
+    if (!blanked && (last_sack_.size() != 1 || last_sack_[0].first != m)) {
       Fail("SACK left edge mapped unlike the ack", last_sack_.empty() ? 0 : last_sack_[0].first, m);
     }
     have_prev_ = true;
