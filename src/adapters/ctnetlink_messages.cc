@@ -348,6 +348,41 @@ nlmsghdr* BuildExpGet(void* buf, uint32_t seq, const CtTuple& tuple) {
   return nlh;
 }
 
+nlmsghdr* BuildCtSetLabels(void* buf, uint32_t seq, const CtTuple& orig,
+                           const CtLabelBits& data, const CtLabelBits& mask) {
+  nlmsghdr* nlh = PutHeader(buf, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW,
+                            NLM_F_ACK, seq, orig.family());
+  PutTuple(nlh, CTA_TUPLE_ORIG, orig);
+  mnl_attr_put(nlh, CTA_LABELS, data.size(), data.data());
+  mnl_attr_put(nlh, CTA_LABELS_MASK, mask.size(), mask.data());
+  return nlh;
+}
+
+bool ParseCtSetLabels(const nlmsghdr* nlh, CtTuple* orig, CtLabelBits* data,
+                      CtLabelBits* mask) {
+  if (!IsCtnl(nlh, NFNL_SUBSYS_CTNETLINK)) return false;
+  if ((nlh->nlmsg_type & 0xff) != IPCTNL_MSG_CT_NEW) return false;
+  if ((nlh->nlmsg_flags & NLM_F_CREATE) != 0) return false;
+  bool have_orig = false, have_data = false, bad = false;
+  mask->fill(0xff);
+  ForEachMessageAttribute(nlh, sizeof(nfgenmsg), [&](const nlattr* a) {
+    const uint16_t type = mnl_attr_get_type(a);
+    const auto n = mnl_attr_get_payload_len(a);
+    if (type == CTA_TUPLE_ORIG) {
+      have_orig = ParseTuple(a, orig);
+    } else if (type == CTA_LABELS || type == CTA_LABELS_MASK) {
+      if (n != 16) {
+        bad = true;
+        return;
+      }
+      std::memcpy(type == CTA_LABELS ? data->data() : mask->data(),
+                  mnl_attr_get_payload(a), 16);
+      have_data = have_data || type == CTA_LABELS;
+    }
+  });
+  return have_orig && have_data && !bad;
+}
+
 bool ParseCtMessage(const nlmsghdr* nlh, CtInfo* out) {
   if (!IsCtnl(nlh, NFNL_SUBSYS_CTNETLINK)) return false;
   const uint8_t msg = nlh->nlmsg_type & 0xff;

@@ -86,6 +86,21 @@ nlmsghdr* BuildExpDelete(void* buf, uint32_t seq, const CtTuple& tuple);
 // IPCTNL_MSG_EXP_GET of the expectation matching tuple.
 nlmsghdr* BuildExpGet(void* buf, uint32_t seq, const CtTuple& tuple);
 
+// 128 conntrack label bits in the kernel's byte layout (CTA_LABELS payload:
+// the kernel's unsigned long array, so bit n is host-order bit n).
+using CtLabelBits = std::array<uint8_t, 16>;
+
+// IPCTNL_MSG_CT_NEW without CREATE (an update) of the conntrack whose
+// ORIGINAL tuple is orig: CTA_LABELS = data, CTA_LABELS_MASK = mask. The
+// kernel computes new = (old & ~mask) ^ data: pass data already masked.
+// ENOSPC when the conntrack has no label extension.
+nlmsghdr* BuildCtSetLabels(void* buf, uint32_t seq, const CtTuple& orig,
+                           const CtLabelBits& data, const CtLabelBits& mask);
+// The inverse, for scripted kernels and tests: false when nlh is not such an
+// update (needs CTA_TUPLE_ORIG and CTA_LABELS; a missing mask is all ones).
+bool ParseCtSetLabels(const nlmsghdr* nlh, CtTuple* orig, CtLabelBits* data,
+                      CtLabelBits* mask);
+
 // A decoded conntrack message (CT_NEW answer to CT_GET, dump entry, event).
 struct CtInfo {
   std::optional<CtTuple> orig;
@@ -95,7 +110,7 @@ struct CtInfo {
   uint32_t timeout_s = 0;
   uint32_t id = 0;
   std::optional<uint32_t> mark;
-  std::optional<std::array<uint8_t, 16>> labels;
+  std::optional<CtLabelBits> labels;
   std::array<char, 32> helper{};  // NUL-terminated; empty when none
   std::string_view helper_name() const { return helper.data(); }
 };

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "adapters/ctnetlink_labels.h"
 #include "adapters/ctnetlink_messages.h"
 #include "adapters/ipset_messages.h"
 #include "adapters/netlink_socket.h"
@@ -24,6 +25,13 @@ constexpr uint32_t kRelatedCtTimeoutS = 30;     // until the SYN moves it on
 constexpr uint64_t kCacheIdleMs = 900 * 1000;   // resolver entries unused this long go
 constexpr uint64_t kCacheSweepMs = 10 * 1000;
 constexpr uint64_t kErrorLogWindowMs = 10 * 1000;
+
+uint64_t MonotonicUs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000 +
+         static_cast<uint64_t>(ts.tv_nsec) / 1000;
+}
 
 uint64_t MonotonicMs() {
   timespec ts{};
@@ -70,12 +78,20 @@ struct EndpointHash {
   X(related_created)                                                         \
   X(related_eexist_retries)                                                  \
   X(related_failed)                                                          \
+  X(snapshot_saved)         /* offsets written to conntrack labels */        \
+  X(snapshot_unchanged)     /* same offsets again: no write */               \
+  X(snapshot_no_labels)     /* conntrack without label space (ENOSPC) */     \
+  X(snapshot_save_failed)                                                    \
+  X(snapshot_write_us)      /* total time spent in label writes */           \
+  X(snapshot_loaded)        /* offsets read back for a picked-up session */  \
+  X(snapshot_absent)        /* picked-up session without ftpalg labels */    \
   X(err_enobufs)                                                             \
   X(err_eexist)                                                              \
   X(err_enoent)                                                              \
   X(err_eperm)                                                               \
   X(err_eopnotsupp)                                                          \
   X(err_ebusy)                                                               \
+  X(err_enospc)                                                              \
   X(err_etimedout)                                                           \
   X(err_other)
 
@@ -89,6 +105,7 @@ enum class Op : uint8_t {
   kCtGet,
   kCtNew,
   kCtDelete,
+  kCtSetLabels,
   kExpNew,
   kExpTimeout,
   kExpDelete,
@@ -101,6 +118,7 @@ const char* OpName(Op op) {
     case Op::kCtGet: return "CT_GET";
     case Op::kCtNew: return "CT_NEW";
     case Op::kCtDelete: return "CT_DELETE";
+    case Op::kCtSetLabels: return "CT_NEW(labels)";
     case Op::kExpNew: return "EXP_NEW";
     case Op::kExpTimeout: return "EXP_NEW(timeout)";
     case Op::kExpDelete: return "EXP_DELETE";
@@ -127,9 +145,11 @@ struct CtEntry {
   CtTuple reply;
   std::optional<uint32_t> mark;
   std::array<char, 32> helper{};
+  std::optional<CtLabelBits> labels;  // as last read or written
   uint64_t last_used_ms = 0;
   bool no_expect = false;      // EXP_NEW refused (EOPNOTSUPP): use (b)
   bool reported = false;       // mechanism logged
+  bool no_labels = false;      // label write refused (ENOSPC): never retry
   std::string_view helper_name() const { return helper.data(); }
 };
 
@@ -210,6 +230,66 @@ class Plane final : public ConntrackPlane,
     if (it == by_orig_.end()) return;
     by_reply_.erase(it->second.reply.ToFlow());
     by_orig_.erase(it);
+  }
+
+  void SaveSnapshot(const FlowKey& master, const SessionSnapshot& snap) override {
+    CtEntry* entry = Lookup(master);
+    if (entry == nullptr) {
+      ++c_.snapshot_save_failed;
+      return;
+    }
+    if (entry->no_labels) {
+      ++c_.snapshot_no_labels;
+      return;
+    }
+    const CtLabelWrite w = EncodeSnapshotLabels(snap);
+    const CtLabelBits next = ApplyLabelWrite(entry->labels.value_or(CtLabelBits{}), w);
+    if (entry->labels && *entry->labels == next) {
+      ++c_.snapshot_unchanged;  // a retransmission re-rewritten identically
+      return;
+    }
+    // One round trip: the kernel handles the update inside sendmsg, so the
+    // ACK is already queued when the send returns (see README, "Daemon
+    // restart", for the measured cost).
+    const uint64_t t0 = MonotonicUs();
+    const int err = Call(Op::kCtSetLabels,
+                         BuildCtSetLabels(buf_.get(), nl_->NextSeq(),
+                                          CtTuple::FromFlow(master), w));
+    c_.snapshot_write_us += MonotonicUs() - t0;
+    if (err == 0) {
+      ++c_.snapshot_saved;
+      entry->labels = next;
+      return;
+    }
+    if (err == ENOSPC) {
+      ++c_.snapshot_no_labels;
+      Count(err);
+      entry->no_labels = true;
+      LogLimited(LogLevel::kWarn, "nolabels",
+                 "control connection " + master.ToString() +
+                     " has no conntrack labels (no label rule was loaded when "
+                     "it started: scripts/ftpalg-rules install adds one): its "
+                     "offsets will not survive a daemon restart");
+      return;
+    }
+    ++c_.snapshot_save_failed;
+    if (err == ENOENT) {
+      Count(err);  // the conntrack is gone (closed, flushed)
+    } else {
+      Fail(Op::kCtSetLabels, err, master.ToString());
+    }
+  }
+
+  std::optional<SessionSnapshot> LoadSnapshot(const FlowKey& master) override {
+    const CtEntry* entry = Lookup(master);
+    std::optional<SessionSnapshot> snap;
+    if (entry != nullptr && entry->labels) snap = DecodeSnapshotLabels(*entry->labels);
+    if (snap) {
+      ++c_.snapshot_loaded;
+    } else {
+      ++c_.snapshot_absent;
+    }
+    return snap;
   }
 
   // ---- ExpectationSink ----
@@ -524,7 +604,7 @@ class Plane final : public ConntrackPlane,
   }
 
   // Cached conntrack by ORIGINAL tuple, fetched on a miss.
-  const CtEntry* Lookup(const FlowKey& master) {
+  CtEntry* Lookup(const FlowKey& master) {
     if (auto it = by_orig_.find(master); it != by_orig_.end()) {
       it->second.last_used_ms = now_ms_;
       return &it->second;
@@ -532,7 +612,7 @@ class Plane final : public ConntrackPlane,
     return Fetch(CtTuple::FromFlow(master), TupleAttr::kOrig);
   }
 
-  const CtEntry* Fetch(const CtTuple& t, TupleAttr which) {
+  CtEntry* Fetch(const CtTuple& t, TupleAttr which) {
     CtInfo info;
     bool got = false;
     auto on_reply = [&](const nlmsghdr* m) {
@@ -579,6 +659,7 @@ class Plane final : public ConntrackPlane,
     entry->mark = info.mark;
     if (entry->mark && *entry->mark == 0) entry->mark.reset();
     entry->helper = info.helper;
+    entry->labels = info.labels;
     entry->last_used_ms = now_ms_;
   }
 
@@ -667,6 +748,7 @@ class Plane final : public ConntrackPlane,
       case EPERM: ++c_.err_eperm; break;
       case EOPNOTSUPP: ++c_.err_eopnotsupp; break;
       case EBUSY: ++c_.err_ebusy; break;
+      case ENOSPC: ++c_.err_enospc; break;
       case ETIMEDOUT: ++c_.err_etimedout; break;
       default: ++c_.err_other; break;
     }
@@ -776,6 +858,67 @@ std::unique_ptr<ConntrackPlane> ConntrackPlane::Open(const PlaneOptions& options
     }
   }
   return MakeConntrackPlane(options, logger, std::move(sock), MonotonicMs());
+}
+
+bool ProbeLabels(std::string* report) {
+  std::string error;
+  std::unique_ptr<NetlinkSocket> sock =
+      NetlinkSocket::Open(kRequestTimeoutMs * 5, &error);
+  if (!sock) {
+    *report = "labels: cannot tell (" + error + ")";
+    return false;
+  }
+  auto buf = std::make_unique<uint8_t[]>(kNlMsgBufSize);
+  CtCreateSpec ct;
+  ct.orig = CtTuple{Endpoint{IpAddress::V4(192, 0, 2, 3),
+                             static_cast<uint16_t>(40000 + MonotonicMs() % 20000)},
+                    Endpoint{IpAddress::V4(192, 0, 2, 4), 21}, 6};
+  ct.timeout_s = 10;
+  int err = sock->Request(BuildCtCreate(buf.get(), sock->NextSeq(), ct), {});
+  if (err == EEXIST) {
+    sock->Request(BuildCtDelete(buf.get(), sock->NextSeq(), ct.orig), {});
+    err = sock->Request(BuildCtCreate(buf.get(), sock->NextSeq(), ct), {});
+  }
+  if (err != 0) {
+    *report = std::string("labels: cannot tell (probe conntrack: ") +
+              ErrnoName(err) + ")";
+    return false;
+  }
+  SessionSnapshot snap;
+  snap.offset[0] = 3;
+  snap.offset[1] = -2;
+  err = sock->Request(BuildCtSetLabels(buf.get(), sock->NextSeq(), ct.orig,
+                                       EncodeSnapshotLabels(snap)),
+                      {});
+  std::optional<SessionSnapshot> back;
+  if (err == 0) {
+    auto on_reply = [&](const nlmsghdr* m) {
+      CtInfo info;
+      if (ParseCtMessage(m, &info) && info.labels) {
+        back = DecodeSnapshotLabels(*info.labels);
+      }
+    };
+    sock->Request(BuildCtGet(buf.get(), sock->NextSeq(), ct.orig, TupleAttr::kOrig),
+                  on_reply);
+  }
+  sock->Request(BuildCtDelete(buf.get(), sock->NextSeq(), ct.orig), {});
+  if (err == ENOSPC) {
+    *report =
+        "labels: NOT available (conntracks get no label space: no rule "
+        "references labels; scripts/ftpalg-rules install adds one): sessions "
+        "with rewrites break when ftpalgd restarts";
+    return false;
+  }
+  if (err != 0 || !back || back->offset[0] != 3 || back->offset[1] != -2) {
+    *report = std::string("labels: NOT usable (write ") + ErrnoName(err) +
+              (err == 0 ? ", read back differs" : "") +
+              "): sessions with rewrites break when ftpalgd restarts";
+    return false;
+  }
+  *report =
+      "labels: available (session offsets kept in conntrack label bits "
+      "32..127: rewritten sessions survive a daemon restart)";
+  return true;
 }
 
 bool ProbeConntrack(const PlaneOptions& options, std::string* report) {

@@ -69,4 +69,9 @@ std::unique_ptr<ConntrackPlane> MakeConntrackPlane(
 // element on TEST-NET-1 addresses (192.0.2.0/24) in the current namespace.
 bool ProbeConntrack(const PlaneOptions&, std::string* report);
 
+// For `ftpalgd --check`: can session offsets be kept in conntrack labels
+// (restart survival)? Creates a throwaway TEST-NET conntrack, writes and
+// reads back a snapshot, deletes it. *report gets one line.
+bool ProbeLabels(std::string* report);
+
 }  // namespace ftpalg

@@ -453,6 +453,13 @@ int RunCheck(const DaemonOptions& options, std::FILE* out) {
     while (std::getline(lines, l)) line(ct_ok ? "ok" : "FAIL", "conntrack: " + l);
   }
 
+  // Restart survival: conntrack labels (warn only: the ALG works without).
+  {
+    std::string labels;
+    const bool labels_ok = ProbeLabels(&labels);
+    line(labels_ok ? "ok" : "warn", "conntrack: " + labels);
+  }
+
   // nft queue: this project installs iptables NFQUEUE rules either way.
   int status = 0;
   const std::string nft_path =

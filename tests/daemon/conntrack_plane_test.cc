@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/ctnetlink_labels.h"
 #include "adapters/ctnetlink_messages.h"
 #include "adapters/ipset_messages.h"
 #include "adapters/netlink_socket.h"
@@ -38,6 +39,7 @@ struct KernelState {
   std::vector<CtInfo> conntracks;
   std::vector<std::string> requests;            // readable dumps
   std::map<std::string, std::deque<int>> errors;  // "CT_NEW" -> next errnos
+  bool labels = true;  // conntracks have label space (else ENOSPC)
 };
 
 class FakeKernel final : public NetlinkChannel {
@@ -54,6 +56,17 @@ class FakeKernel final : public NetlinkChannel {
       const int err = it->second.front();
       it->second.pop_front();
       if (err != 0) return err;
+    }
+    CtTuple orig;
+    CtLabelWrite w;
+    if (op == "CT_NEW" && ParseCtSetLabels(request, &orig, &w.data, &w.mask)) {
+      for (CtInfo& ct : state_->conntracks) {
+        if (!(*ct.orig == orig)) continue;
+        if (!state_->labels) return ENOSPC;
+        ct.labels = ApplyLabelWrite(ct.labels.value_or(CtLabelBits{}), w);
+        return 0;
+      }
+      return ENOENT;
     }
     if (op != "CT_GET") return 0;
     alignas(8) uint8_t buf[kNlMsgBufSize];
@@ -620,6 +633,140 @@ TEST_F(PlaneTest, DescribeAndCounters) {
   EXPECT_EQ(plane_->Describe().rfind("mechanisms: auto", 0), 0u);
   EXPECT_NE(plane_->Describe().find("ftpalg-pend4/ftpalg-pend6"), std::string::npos);
   EXPECT_NE(plane_->Counters().find("syn_unmatched=0"), std::string::npos);
+}
+
+// ---- restart survival: session offsets in conntrack labels ----
+
+TEST_F(PlaneTest, SnapshotIsWrittenToLabelsWithAMaskAndReadBack) {
+  kernel_.conntracks[0].labels = CtLabelBits{};
+  SetLabelBit(&*kernel_.conntracks[0].labels, 5, true);  // the operator's bit
+  SessionSnapshot snap;
+  snap.offset[0] = 3;
+  snap.offset[1] = -1;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "CT_NEW"}));
+  EXPECT_EQ(Last().find("CREATE"), std::string::npos) << Last();  // an update
+  EXPECT_NE(Last().find("CTA_LABELS_MASK"), std::string::npos) << Last();
+  EXPECT_TRUE(CounterIs("snapshot_saved", 1));
+  const CtLabelBits& kept = *kernel_.conntracks[0].labels;
+  EXPECT_TRUE(LabelBit(kept, 5));  // untouched
+  // The same offsets again (a retransmission rewritten identically): no I/O.
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_EQ(TakeOps(), OpList{});
+  EXPECT_TRUE(CounterIs("snapshot_unchanged", 1));
+
+  // A restarted daemon: a fresh plane over the same kernel.
+  Make();
+  TakeOps();
+  const auto back = plane_->resolver().LoadSnapshot(kSnatOrig.ToFlow());
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET"}));  // one round trip
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->offset[0], 3);
+  EXPECT_EQ(back->offset[1], -1);
+  EXPECT_FALSE(back->tls);
+  EXPECT_TRUE(CounterIs("snapshot_loaded", 1));
+  // A later rewrite writes again; the operator's bit still survives.
+  snap.offset[0] = 6;
+  snap.tls = true;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_EQ(TakeOps(), OpList({"CT_NEW"}));
+  const auto again = DecodeSnapshotLabels(*kernel_.conntracks[0].labels);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->offset[0], 6);
+  EXPECT_TRUE(again->tls);
+  EXPECT_TRUE(LabelBit(*kernel_.conntracks[0].labels, 5));
+}
+
+TEST_F(PlaneTest, PickedUpSessionWithoutOurLabelsHasNoSnapshot) {
+  kernel_.conntracks[1].labels = CtLabelBits{};
+  SetLabelBit(&*kernel_.conntracks[1].labels, 127, true);  // not our magic
+  EXPECT_FALSE(plane_->resolver().LoadSnapshot(kSnatOrig.ToFlow()).has_value());
+  EXPECT_FALSE(plane_->resolver().LoadSnapshot(kDnatOrig.ToFlow()).has_value());
+  const CtTuple unknown{Ep("10.7.0.9", 1), Ep("203.0.113.2", 21), 6};
+  EXPECT_FALSE(plane_->resolver().LoadSnapshot(unknown.ToFlow()).has_value());
+  EXPECT_TRUE(CounterIs("snapshot_absent", 3));
+}
+
+TEST_F(PlaneTest, NoLabelSpaceIsLoggedOnceAndNotRetried) {
+  kernel_.labels = false;
+  SessionSnapshot snap;
+  snap.offset[0] = 3;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "CT_NEW"}));
+  snap.offset[0] = 6;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_EQ(TakeOps(), OpList{});  // known: this conntrack has no labels
+  plane_->resolver().SaveSnapshot(kDnatOrig.ToFlow(), snap);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "CT_NEW"}));
+  EXPECT_TRUE(CounterIs("snapshot_no_labels", 3));
+  EXPECT_TRUE(CounterIs("err_enospc", 2));
+  EXPECT_EQ(log_.Count("has no conntrack labels"), 1u);  // once per burst
+}
+
+TEST_F(PlaneTest, LabelWriteErrorsAreCountedNeverFatal) {
+  SessionSnapshot snap;
+  snap.offset[0] = 3;
+  kernel_.errors["CT_NEW"] = {ENOBUFS, EPERM, ENOENT};
+  for (int i = 0; i < 3; ++i) {
+    snap.offset[0] += 3;
+    plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  }
+  EXPECT_TRUE(CounterIs("snapshot_save_failed", 3));
+  EXPECT_TRUE(CounterIs("err_enobufs", 1));
+  EXPECT_TRUE(CounterIs("err_eperm", 1));
+  EXPECT_TRUE(CounterIs("err_enoent", 1));
+  EXPECT_EQ(log_.Count("CT_NEW(labels) ENOBUFS"), 1u);
+  EXPECT_EQ(log_.Count("CT_NEW(labels) EPERM"), 1u);
+  // The next write works again.
+  snap.offset[0] += 3;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_TRUE(CounterIs("snapshot_saved", 1));
+}
+
+// Every kernel error class on every operation: counted by class, logged once
+// per burst (per operation and errno), nothing thrown, and the plane keeps
+// answering (the installs after the burst work).
+TEST_F(PlaneTest, ErrorBurstsOnEveryOperationAreCountedAndLoggedOnce) {
+  for (int err : {ENOBUFS, EEXIST, ENOENT, EPERM}) {
+    SCOPED_TRACE(err);
+    log_.lines.clear();
+    Make();
+    const std::string before = plane_->Counters();
+    kernel_.errors["IPSET_ADD"] = std::deque<int>(50, err);
+    for (uint16_t p = 0; p < 50; ++p) {
+      EXPECT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000 + p)),
+                InstallResult::kFailed);
+    }
+    size_t logged = 0;
+    for (const auto& l : log_.lines) logged += l.find("IPSET_ADD") != std::string::npos;
+    EXPECT_EQ(logged, 1u);
+    EXPECT_TRUE(CounterIs("install_failures", 50));
+    const char* name = err == ENOBUFS  ? "err_enobufs"
+                       : err == EEXIST ? "err_eexist"
+                       : err == ENOENT ? "err_enoent"
+                                       : "err_eperm";
+    EXPECT_TRUE(CounterIs(name, 50)) << plane_->Counters();
+    // After the burst the kernel answers again: installs work.
+    EXPECT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 46000)),
+              InstallResult::kOk);
+    // The suppressed count is reported when the window ends.
+    plane_->Expire(1000 + 11 * 1000);
+    EXPECT_EQ(log_.Count("49 more suppressed"), 1u);
+  }
+  for (int err : {ENOBUFS, EPERM}) {
+    SCOPED_TRACE(err);
+    log_.lines.clear();
+    Make();
+    kernel_.errors["CT_GET"] = std::deque<int>(20, err);
+    for (uint16_t p = 0; p < 20; ++p) {
+      const CtTuple reply{Ep("203.0.113.2", 21), Ep("203.0.113.1", 50000 + p), 6};
+      EXPECT_FALSE(plane_->resolver().MasterForReply(reply.src, reply.dst));
+    }
+    size_t logged = 0;
+    for (const auto& l : log_.lines) logged += l.find("CT_GET") != std::string::npos;
+    EXPECT_EQ(logged, 1u);
+    EXPECT_TRUE(CounterIs("resolver_failures", 20));
+  }
 }
 
 }  // namespace
