@@ -240,6 +240,12 @@ class Harness {
     have_prev_ = true;
     prev_p_ = p;
     prev_m_ = m;
+    // What the receiver acknowledged, in the sender's (input) space. Change
+    // points behind it may be forgotten once the ledger needs room (a
+    // documented limit: a receiver discards re-sent bytes it acked), so the
+    // sender below re-sends only bytes at or after it.
+    const uint32_t in_acked = offline_ ? p : m;
+    if (SeqLt(acked_in_, in_acked)) acked_in_ = in_acked;
   }
 
   // Carries `text` (whole lines) from side d, steered by the fuzzer.
@@ -252,6 +258,7 @@ class Harness {
     uint32_t next = start;
     have_prev_ = false;
     last_ = {start, start};
+    acked_in_ = start;
     const int nops = in.U8() % 24;
     for (int k = 0; k < nops && SeqLt(next, end); ++k) {
       const uint8_t b = in.U8();
@@ -262,11 +269,12 @@ class Harness {
           next = stop;
           break;
         }
-        case 3: {  // retransmit a range of this turn already sent
-          const uint32_t span = next - start;
+        case 3: {  // retransmit a range of this turn sent and not yet acked
+          const uint32_t lo = SeqLt(acked_in_, next) ? acked_in_ : next;
+          const uint32_t span = next - lo;
           if (span == 0) break;
-          const uint32_t from = start + in.U8() % span;
-          const uint32_t to = std::min<uint32_t>(next - start, from - start + 1 + in.U8()) + start;
+          const uint32_t from = lo + in.U8() % span;
+          const uint32_t to = std::min<uint32_t>(next - lo, from - lo + 1 + in.U8()) + lo;
           Data(d, from, to);
           break;
         }
@@ -279,14 +287,18 @@ class Harness {
           break;
         }
         case 5: {  // pure ack (+ SACK) from the receiver
-          const uint32_t got = offline_ ? next : OutEnd(d);
+          // Offline, a capture's receiver acks original bytes the engine
+          // may still hold; re-sending below such an ack after the ledger
+          // forgot the point differs (documented limit), so offline pure
+          // acks stay at the turn start.
+          const uint32_t got = offline_ ? start : OutEnd(d);
           const uint32_t lo = offline_ ? start : out_start;
           const uint32_t p = lo + in.U8() % (got - lo + 1);
           PureAck(d, p, start, out_start);
           break;
         }
-        case 6:  // duplicate of the last data segment
-          Data(d, last_.first, last_.second);
+        case 6:  // duplicate of the last data segment (its unacked part)
+          Data(d, SeqLt(last_.first, acked_in_) ? acked_in_ : last_.first, last_.second);
           break;
         case 7:  // everything left in one (GSO-sized) segment
           Data(d, next, end);
@@ -302,7 +314,7 @@ class Harness {
     const int r = 1 - d;
     for (int round = 0; round < 4; ++round) {
       Send(r, InEnd(r), kTcpAck, "", PeerAck(d), false);
-      const uint32_t from = offline_ ? start : last_ack_;
+      const uint32_t from = offline_ ? acked_in_ : last_ack_;
       if (!offline_ && (SeqLt(from, start) || SeqLt(end, from))) {
         Fail("ack mapped outside the turn", from - start);
       }
@@ -376,6 +388,7 @@ class Harness {
   std::vector<std::pair<uint32_t, uint32_t>> last_sack_;
   bool have_prev_ = false;
   uint32_t prev_p_ = 0, prev_m_ = 0;
+  uint32_t acked_in_ = 0;
 };
 
 }  // namespace
