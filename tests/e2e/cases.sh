@@ -209,53 +209,54 @@ case_v6() {
   fi
 }
 
-# --- D: ftpalgd killed with SIGKILL mid-session ------------------------------
-# What happens (ftpalgd mode, queue rules with --queue-bypass):
-#  * In-flight session: it did an active RETR from 10.7.0.2, so its PORT grew by
-#    3 bytes and the daemon was shifting seq (c->s) and ack (s->c) by 3. After
-#    the kill nobody shifts any more: the client's next command ("NOOP\r\n")
-#    starts 3 bytes *below* what the server has already received, so the
-#    server's TCP drops those 3 bytes as a retransmission and vsftpd reads only
-#    "P" -> "500 Unknown command.". The server's ACK then equals the client's
-#    snd_nxt again, so the byte streams are back in step: the next command (PWD)
-#    gets its normal 257. Asserted: NOOP -> 500, the server logged command "P",
-#    PWD -> 257, and (case_end) no RST from the gateway, no INVALID packet.
-#    An active transfer on that session would now fail (PORT not rewritten).
-#  * New control connections: NFQUEUE --queue-bypass accepts port-21 packets
-#    while no daemon is bound, so login/PWD/NOOP work (asserted). A passive data
-#    connection cannot be RELATED without an ALG, and the issue's FORWARD policy
-#    drops NEW data SYNs: the EPSV transfer's result is only recorded (INFO).
-#  * After restarting ftpalgd, a new active PORT session (+3) works (asserted).
+# --- D: ftpalgd killed with SIGKILL mid-session, then restarted ------------
+# ftpalgd keeps each rewritten session's sequence offsets in its control
+# conntrack's labels (scripts/ftpalg-rules loads the label-allocating rule):
+#  * Session A did an active RETR from 10.7.0.2, so its PORT grew by 3 and the
+#    daemon shifts seq (c->s) and ack (s->c) by 3. SIGKILL, restart, and only
+#    then A speaks again: the new daemon picks A up mid-stream, reads +3 back
+#    from the labels (one CT_GET) and goes on shifting. Asserted: NOOP -> 200
+#    (the server logs "NOOP", not the truncated "P" of an unshifted stream),
+#    PWD -> 257, and a further active RETR in the same session (its PORT is
+#    rewritten again, offset now +6) arrives intact.
+#  * Session B only logged in before the kill (no rewrite, no labels): after
+#    the restart it continues untouched (NOOP 200, PWD 257).
+#  * While no daemon runs, NFQUEUE --queue-bypass passes port-21 packets
+#    (fail-open): a new control connection works (asserted). A passive data
+#    connection cannot be RELATED without an ALG and the lab's FORWARD policy
+#    drops NEW data SYNs: that transfer's result is only recorded (INFO).
+#  * After the restart a new active PORT session (+3) works (asserted).
+# Without labels (no label rule when A started) A would break exactly like
+# before this existed: its next command loses its first 3 bytes (README,
+# "Daemon restart").
 case_sigkill() {
-  local rc i ready=$T/inflight.ready go=$T/inflight.go ipid r1
-  case_begin "ftpalgd-sigkill-failopen"
+  local rc i ra=$T/inflight-a.ready rb=$T/inflight-b.ready go=$T/inflight.go pa pb r
+  case_begin "ftpalgd-sigkill-restart"
   if [[ -z $ALG_PID ]] || ! kill -0 "$ALG_PID" 2>/dev/null; then
     fail "ftpalgd is not running"; case_report; return
   fi
-  rm -f "$ready" "$go"
-  ip netns exec "$NS_CLI" timeout 60 "$PY" "$E2E_LIB_DIR/ftpc.py" inflight "$SRV4" --src "$CLI4_GROW" --ready "$ready" --go "$go" \
-    hello.txt >"$CASE_DIR/inflight.out" 2>"$CASE_DIR/inflight.err" &
-  ipid=$!
-  for ((i = 0; i < 200; i++)); do [[ -e $ready ]] && break; kill -0 $ipid 2>/dev/null || break; sleep 0.1; done
-  if [[ ! -e $ready ]]; then
-    fail "in-flight session did not complete its first active RETR"
-    stop_pid $ipid; case_report; return
+  rm -f "$ra" "$rb" "$go"
+  ip netns exec "$NS_CLI" timeout 90 "$PY" "$E2E_LIB_DIR/ftpc.py" inflight "$SRV4" --src "$CLI4_GROW" --ready "$ra" --go "$go" \
+    --retr-after hello.txt >"$CASE_DIR/inflight-a.out" 2>"$CASE_DIR/inflight-a.err" &
+  pa=$!
+  ip netns exec "$NS_CLI" timeout 90 "$PY" "$E2E_LIB_DIR/ftpc.py" inflight "$SRV4" --src "$CLI4" --ready "$rb" --go "$go" \
+    --no-before hello.txt >"$CASE_DIR/inflight-b.out" 2>"$CASE_DIR/inflight-b.err" &
+  pb=$!
+  for ((i = 0; i < 200; i++)); do
+    [[ -e $ra && -e $rb ]] && break
+    kill -0 $pa 2>/dev/null || kill -0 $pb 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ ! -e $ra || ! -e $rb ]]; then
+    fail "in-flight sessions did not get ready (A: active RETR, B: login)"
+    touch "$go"; stop_pid $pa; stop_pid $pb; case_report; return
   fi
-  grep -q "^BEFORE $SMALL_SHA" "$CASE_DIR/inflight.out" || fail "in-flight RETR before the kill: bad checksum"
+  grep -q "^BEFORE $SMALL_SHA" "$CASE_DIR/inflight-a.out" || fail "session A: RETR before the kill: bad checksum"
+  grep -q '^BEFORE 257 ' "$CASE_DIR/inflight-b.out" || fail "session B: PWD before the kill failed"
+  log_new ALG_LOG | grep -E '^.*REWRITE' >/dev/null || fail "session A: no REWRITE before the kill"
 
   kill -KILL "$ALG_PID"; wait "$ALG_PID" 2>/dev/null; ALG_PID=""
   echo "killed ftpalgd with SIGKILL" >"$CASE_DIR/events.out"
-  touch "$go"
-  for ((i = 0; i < 300; i++)); do kill -0 $ipid 2>/dev/null || break; sleep 0.1; done
-  stop_pid $ipid
-  r1=$(awk '/^AFTER1/ { $1 = ""; print substr($0, 2) }' "$CASE_DIR/inflight.out")
-  [[ -n $r1 ]] || fail "in-flight session printed no reply after the kill"
-  [[ $r1 =~ ^ERROR\ 500 ]] || fail "in-flight NOOP after the kill: expected 500 (server sees only 'P'), got '$r1'"
-  expect_log SRV4_LOG 'FTP command: Client "203\.0\.113\.1", "P"$' "server did not receive the truncated command 'P'"
-  grep -E '^AFTER2 257 ' "$CASE_DIR/inflight.out" >/dev/null ||
-    fail "in-flight PWD after the kill: expected 257 (streams back in step), got '$(grep '^AFTER2' "$CASE_DIR/inflight.out")'"
-  echo "in-flight after kill: NOOP -> $r1; PWD -> $(awk '/^AFTER2/ { $1 = ""; print substr($0, 2) }' "$CASE_DIR/inflight.out")" \
-    >>"$CASE_DIR/events.out"
 
   # New control connection while no daemon runs (fail-open via --queue-bypass).
   cli timeout 20 "$PY" "$E2E_LIB_DIR/ftpc.py" ctl "$SRV4" --src "$CLI4_GROW" >"$CASE_DIR/ctl.out" 2>"$CASE_DIR/ctl.err"
@@ -268,17 +269,38 @@ case_sigkill() {
   echo "INFO: EPSV LIST without daemon: curl exit $rc (data SYN is NEW under FORWARD DROP unless an ALG relates it)" |
     tee -a "$CASE_DIR/events.out"
 
-  # Restart: a new active PORT session (+3 rewrite) must work again.
   if ! ftpalgd_spawn; then
-    fail "ftpalgd restart failed"
-  else
-    cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" "ftp://$SRV4/" -o "$CASE_DIR/list" \
-      "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/after.out" 2>"$CASE_DIR/after.err"
-    rc=$?
-    expect_rc0 $rc "curl PORT after restart"
-    expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin after restart"
-    expect_log SRV4_LOG "PORT 203,0,113,1,[0-9]+,[0-9]+" "server did not receive a rewritten PORT after restart"
+    fail "ftpalgd restart failed"; touch "$go"; stop_pid $pa; stop_pid $pb; case_report; return
   fi
-  # RELATED: the in-flight RETR and the two after the restart.
-  case_end 3 3
+  touch "$go"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 $pa 2>/dev/null || kill -0 $pb 2>/dev/null || break
+    sleep 0.1
+  done
+  stop_pid $pa; stop_pid $pb
+  r=$(awk '/^AFTER1/ { $1 = ""; print substr($0, 2) }' "$CASE_DIR/inflight-a.out")
+  [[ $r =~ ^200 ]] || fail "session A: NOOP after the restart: expected 200, got '$r'"
+  expect_log SRV4_LOG 'FTP command: Client "203\.0\.113\.1", "NOOP"$' "server did not receive session A's NOOP intact"
+  expect_no_log SRV4_LOG 'FTP command: Client "203\.0\.113\.1", "P"$' "server received a truncated command"
+  grep -E '^AFTER2 257 ' "$CASE_DIR/inflight-a.out" >/dev/null ||
+    fail "session A: PWD after the restart: got '$(grep '^AFTER2' "$CASE_DIR/inflight-a.out")'"
+  grep -q "^AFTER3 $SMALL_SHA" "$CASE_DIR/inflight-a.out" ||
+    fail "session A: active RETR after the restart: got '$(grep '^AFTER3' "$CASE_DIR/inflight-a.out")'"
+  expect_log ALG_LOG 'offsets restored from conntrack: c->s 3' "restarted ftpalgd did not restore session A's offsets"
+  grep -E '^AFTER1 200' "$CASE_DIR/inflight-b.out" >/dev/null ||
+    fail "session B: NOOP after the restart: got '$(grep '^AFTER1' "$CASE_DIR/inflight-b.out")'"
+  grep -E '^AFTER2 257 ' "$CASE_DIR/inflight-b.out" >/dev/null ||
+    fail "session B: PWD after the restart: got '$(grep '^AFTER2' "$CASE_DIR/inflight-b.out")'"
+  echo "after restart: A: $(grep '^AFTER' "$CASE_DIR/inflight-a.out" | tr '\n' ' '); B: $(grep '^AFTER' "$CASE_DIR/inflight-b.out" | tr '\n' ' ')" \
+    >>"$CASE_DIR/events.out"
+
+  # A new active PORT session (+3 rewrite) works after the restart.
+  cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" "ftp://$SRV4/" -o "$CASE_DIR/list" \
+    "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/after.out" 2>"$CASE_DIR/after.err"
+  rc=$?
+  expect_rc0 $rc "curl PORT after restart"
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin after restart"
+  expect_log SRV4_LOG "PORT 203,0,113,1,[0-9]+,[0-9]+" "server did not receive a rewritten PORT after restart"
+  # RELATED: A's RETR before and after the kill, and the two after the restart.
+  case_end 4 4
 }

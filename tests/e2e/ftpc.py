@@ -7,9 +7,12 @@
       data connection came from / went to) and "SHA256 <file> <hex>".
   ftpc.py put  HOST [--src IP] [--active] LOCAL REMOTE      STOR LOCAL as REMOTE
   ftpc.py ctl  HOST [--src IP]                              login, PWD, NOOP, QUIT
-  ftpc.py inflight HOST --src IP --ready F --go F FILE
-      active RETR FILE, touch READY, wait (bounded) for GO, then send NOOP and
-      PWD and print their replies (or "TIMEOUT"/"ERROR ...") one per line.
+  ftpc.py inflight HOST --src IP --ready F --go F [--no-before] [--retr-after] FILE
+      active RETR FILE (--no-before: PWD only, no rewrite), touch READY, wait
+      (bounded) for GO, then send NOOP and PWD and print their replies (or
+      "TIMEOUT"/"ERROR ...") one per line as AFTER1/AFTER2; --retr-after: then
+      one more RETR FILE in the same session (active unless --passive-after),
+      printed as "AFTER3 <sha256>" or "AFTER3 ERROR ...".
 Exit status 0 on success (inflight: 0 whenever it ran to the end).
 """
 import argparse
@@ -61,6 +64,9 @@ def main():
     ap.add_argument("--out", default=".")
     ap.add_argument("--ready")
     ap.add_argument("--go")
+    ap.add_argument("--no-before", action="store_true")
+    ap.add_argument("--retr-after", action="store_true")
+    ap.add_argument("--passive-after", action="store_true")
     a = ap.parse_intermixed_args()
 
     f = connect(a)
@@ -89,8 +95,11 @@ def main():
         a.active = True
         f.set_pasv(False)
         buf = []
-        f.retrbinary("RETR " + a.args[0], buf.append)
-        print("BEFORE", hashlib.sha256(b"".join(buf)).hexdigest(), flush=True)
+        if a.no_before:
+            print("BEFORE", f.sendcmd("PWD"), flush=True)
+        else:
+            f.retrbinary("RETR " + a.args[0], buf.append)
+            print("BEFORE", hashlib.sha256(b"".join(buf)).hexdigest(), flush=True)
         open(a.ready, "w").close()
         t0 = time.time()
         while not os.path.exists(a.go):
@@ -101,6 +110,16 @@ def main():
         f.sock.settimeout(5)
         print("AFTER1", reply_of(f, "NOOP"), flush=True)
         print("AFTER2", reply_of(f, "PWD"), flush=True)
+        if a.retr_after:
+            f.set_pasv(a.passive_after)
+            buf = []
+            try:
+                f.retrbinary("RETR " + a.args[0], buf.append)
+                print("AFTER3", hashlib.sha256(b"".join(buf)).hexdigest(), flush=True)
+            except (socket.timeout, TimeoutError):
+                print("AFTER3 TIMEOUT", flush=True)
+            except (ftplib.all_errors, OSError) as e:
+                print("AFTER3 ERROR %s" % str(e).strip(), flush=True)
         try:
             f.sock.close()
         except OSError:

@@ -86,13 +86,13 @@ run "dnat-ftplib-active-$GW_PUB4B" case_dnat_active "$GW_PUB4B"
 run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
 if [[ $ALG == ftpalgd ]]; then
-  run ftpalgd-sigkill-failopen case_sigkill
+  run ftpalgd-sigkill-restart case_sigkill
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
     echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
   fi
-elif want ftpalgd-sigkill-failopen; then
-  echo "SKIP ftpalgd-sigkill-failopen (ALG=$ALG: no daemon to kill)"
+elif want ftpalgd-sigkill-restart; then
+  echo "SKIP ftpalgd-sigkill-restart (ALG=$ALG: no daemon to kill)"
 fi
 
 echo "e2e: ALG=$ALG: $PASS_N passed, $FAIL_N failed ($((SECONDS - T_START)) s)${FAILED_CASES[*]:+: ${FAILED_CASES[*]}}"
