@@ -19,7 +19,7 @@ LDFLAGS  ?=
 
 # Only adapters, replay and the daemon see the C libraries' headers: the pure
 # core is compiled without them, so an accidental include fails the build.
-PKGS      = libmnl libnetfilter_queue libpcap
+PKGS      = libmnl libnetfilter_queue libpcap libcap
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz
 GTEST_LIBS = $(shell pkg-config --libs gtest gmock 2>/dev/null || echo -lgtest -lgmock) -lpthread
@@ -160,3 +160,4 @@ fuzz-clean:
 -include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_EXTRA_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/%.d)
 
 -include $(CORE_OBJS:.o=.d) $(ADAPTER_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(BUILD)/src/daemon/main.d $(BUILD)/src/replay/main.d

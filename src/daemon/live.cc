@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "daemon/privileges.h"
 #include "ftpalg/stats.h"
 
 namespace ftpalg {
@@ -303,6 +304,10 @@ int Daemon::Run() {
   timerfd_settime(timer_fd.get(), 0, &tick, nullptr);
 
   std::string error;
+  if (!CheckPrivileges(options_.user, &error)) {
+    Error(error);
+    return 1;
+  }
   int error_number = 0;
   socket_ = NfqueueSocket::Open(logger_, &error, &error_number);
   if (!socket_) {
@@ -329,6 +334,13 @@ int Daemon::Run() {
     Error("conntrack: " + error);
     return 1;  // closing the socket unbinds both queues
   }
+  // Every socket is open: keep CAP_NET_ADMIN alone (and leave root).
+  std::string privileges;
+  if (!DropPrivileges(options_.user, &privileges, &error)) {
+    Error("dropping privileges: " + error);
+    return 1;
+  }
+  Info("privileges: " + privileges);
   engine_ = std::make_unique<Engine>(config_, plane_->sink(), plane_->resolver(),
                                      logger_, stats_);
   handler_ = std::make_unique<QueueHandler>(options_.queue, options_.data_queue(),
@@ -410,6 +422,19 @@ int RunCheck(const DaemonOptions& options, std::FILE* out) {
     ready = false;
   } else {
     line("ok", "configuration: " + DescribeOptions(options));
+  }
+
+  {
+    std::string why;
+    if (CheckPrivileges(options.user, &why)) {
+      line("ok", "privileges: CAP_NET_ADMIN present" +
+                     (options.user.empty() ? std::string()
+                                           : "; can switch to user " + options.user) +
+                     " (the daemon keeps only CAP_NET_ADMIN once its sockets are open)");
+    } else {
+      line("FAIL", "privileges: " + why);
+      ready = false;
+    }
   }
 
   // NFQUEUE: can both queues be bound right now?

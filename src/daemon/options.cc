@@ -50,9 +50,11 @@ constexpr Spec kSpecs[] = {
     {"queue", Kind::kValue},       {"public-ip", Kind::kValue},
     {"inside", Kind::kValue},      {"control-port", Kind::kValue},
     {"max-sessions", Kind::kValue}, {"queue-maxlen", Kind::kValue},
+    {"max-expectations", Kind::kValue},
+    {"max-expectations-per-session", Kind::kValue},
     {"mechanism", Kind::kValue},   {"log-level", Kind::kValue},
     {"fail-closed", Kind::kFlag},  {"fail-open", Kind::kFlag},
-    {"no-batch", Kind::kFlag},
+    {"no-batch", Kind::kFlag},     {"user", Kind::kValue},
     {"config", Kind::kValue},      {"check", Kind::kFlag},
     {"help", Kind::kFlag},         {"version", Kind::kFlag},
 };
@@ -136,6 +138,16 @@ bool Apply(std::string_view name, std::string_view value, PassState& pass,
       return NumberError(name, value, 1, 16u * 1024 * 1024, error);
     }
     o->max_sessions = static_cast<uint32_t>(n);
+  } else if (name == "max-expectations") {
+    if (!ParseBounded(value, 1, 16u * 1024 * 1024, &n)) {
+      return NumberError(name, value, 1, 16u * 1024 * 1024, error);
+    }
+    o->max_expectations = static_cast<uint32_t>(n);
+  } else if (name == "max-expectations-per-session") {
+    if (!ParseBounded(value, 1, 1024, &n)) {
+      return NumberError(name, value, 1, 1024, error);
+    }
+    o->max_expectations_per_session = static_cast<uint16_t>(n);
   } else if (name == "queue-maxlen") {
     if (!ParseBounded(value, 16, 1u << 20, &n)) {
       return NumberError(name, value, 16, 1u << 20, error);
@@ -165,6 +177,17 @@ bool Apply(std::string_view name, std::string_view value, PassState& pass,
     o->fail_closed = false;
   } else if (name == "no-batch") {
     o->no_batch = true;
+  } else if (name == "user") {
+    bool ok = !value.empty() && value.size() <= 32 && value[0] != '-';
+    for (char c : value) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
+    }
+    if (!ok) {
+      *error = "--user: " + Quote(value) + " is not a user name";
+      return false;
+    }
+    o->user = std::string(value);
   } else if (name == "config") {
     if (value.empty() || value.size() > 4096) {
       *error = "--config: a file name is needed";
@@ -287,6 +310,10 @@ EngineConfig MakeEngineConfig(const DaemonOptions& o) {
   c.public_v4 = o.public_v4;
   c.public_v6 = o.public_v6;
   if (o.max_sessions) c.max_sessions = *o.max_sessions;
+  if (o.max_expectations) c.max_expectations = *o.max_expectations;
+  if (o.max_expectations_per_session) {
+    c.max_expectations_per_session = *o.max_expectations_per_session;
+  }
   return c;
 }
 
@@ -310,9 +337,12 @@ std::string DescribeOptions(const DaemonOptions& o) {
   s += "/";
   s += c.public_v6 ? c.public_v6->ToString() : "learned";
   s += " max-sessions=" + std::to_string(c.max_sessions) +
+       " max-expectations=" + std::to_string(c.max_expectations) + "/" +
+       std::to_string(c.max_expectations_per_session) + "-per-session" +
        " mechanism=" + std::string(MechanismName(o.mechanism)) +
        " log-level=" + std::string(LevelName(o.log_level));
   if (o.no_batch) s += " no-batch";
+  if (!o.user.empty()) s += " user=" + o.user;
   return s;
 }
 
@@ -328,6 +358,11 @@ the foreground; install the rules first with `scripts/ftpalg-rules install`.
                        default 10/8,172.16/12,192.168/16,100.64/10,fc00::/7
   --control-port N     FTP control port; repeatable (default 21)
   --max-sessions N     control sessions tracked (1..16777216, default 65536)
+  --max-expectations N pending data connections, all sessions (1..16777216,
+                       default 65536); announcements beyond are refused
+  --max-expectations-per-session N
+                       pending data connections per session (1..1024,
+                       default 8); the oldest is withdrawn beyond this
   --queue-maxlen N     packets the kernel may hold per queue (default 4096)
   --mechanism M        data connections: auto (default), expect, precreate
   --log-level L        debug, info (default), warn, error
@@ -336,6 +371,11 @@ the foreground; install the rules first with `scripts/ftpalg-rules install`.
                        use --queue-bypass, so a stopped daemon never blocks
   --no-batch           send one verdict per packet, at once (benchmarks;
                        default: batch verdicts per queue and wakeup)
+  --user NAME          after opening its sockets, switch to user NAME (its
+                       uid and primary gid), keeping only CAP_NET_ADMIN;
+                       without it ftpalgd stays root but also keeps only
+                       CAP_NET_ADMIN. A --config file must stay readable
+                       by NAME for SIGHUP reloads
   --config FILE        read options from FILE ("name value" per line, '#'
                        comments); the command line overrides it; SIGHUP
                        re-reads it

@@ -26,11 +26,14 @@ struct DaemonOptions {
   std::vector<Cidr> inside;            // empty: the engine's defaults
   std::vector<uint16_t> control_ports;  // empty: 21
   std::optional<uint32_t> max_sessions;
+  std::optional<uint32_t> max_expectations;              // global
+  std::optional<uint16_t> max_expectations_per_session;
   uint32_t queue_maxlen = 4096;
   Mechanism mechanism = Mechanism::kAuto;
   LogLevel log_level = LogLevel::kInfo;
   bool fail_closed = false;  // default fail-open
   bool no_batch = false;     // one verdict message and send per packet
+  std::string user;          // --user NAME: switch to it after opening sockets
   std::string config_file;   // --config FILE: options, one per line
   bool check = false;
   bool help = false;

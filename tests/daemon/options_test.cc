@@ -141,6 +141,31 @@ TEST(OptionsTest, HostileOptionsGiveOneLineErrors) {
   }
 }
 
+TEST(OptionsTest, UserAndExpectationCaps) {
+  DaemonOptions o;
+  std::string error;
+  ASSERT_TRUE(Parse({"--user", "nobody", "--max-expectations", "100",
+                     "--max-expectations-per-session=3"},
+                    &o, &error))
+      << error;
+  EXPECT_EQ(o.user, "nobody");
+  const EngineConfig c = MakeEngineConfig(o);
+  EXPECT_EQ(c.max_expectations, 100u);
+  EXPECT_EQ(c.max_expectations_per_session, 3u);
+  EXPECT_NE(DescribeOptions(o).find(" user=nobody"), std::string::npos);
+  EXPECT_NE(DescribeOptions(o).find("max-expectations=100/3-per-session"),
+            std::string::npos);
+  for (const char* bad : {"", "-x", "a b", "root;id", "x/y",
+                          "abcdefghijklmnopqrstuvwxyz0123456789"}) {
+    DaemonOptions b;
+    EXPECT_FALSE(Parse({"--user", bad}, &b, &error)) << bad;
+    EXPECT_NE(error.find("--user"), std::string::npos);
+  }
+  DaemonOptions b;
+  EXPECT_FALSE(Parse({"--max-expectations-per-session", "0"}, &b, &error));
+  EXPECT_FALSE(Parse({"--max-expectations", "99999999999"}, &b, &error));
+}
+
 TEST(OptionsTest, ManyPortsOrPrefixesAreBounded) {
   std::vector<std::string> args;
   for (int p = 1; p <= 17; ++p) {
