@@ -161,3 +161,37 @@ fuzz-clean:
 
 -include $(CORE_OBJS:.o=.d) $(ADAPTER_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 -include $(BUILD)/src/daemon/main.d $(BUILD)/src/replay/main.d
+
+# ---- benchmarks (issue 5; not part of `make check`) -------------------------
+# make bench   build optimised into build/bench (ftpalgd, ftpalg-replay and the
+#              tools in bench/), run scripts/bench.sh (root for the live parts:
+#              namespace lab only), print the table and write BENCHMARKS.md
+BENCH_BUILD    ?= build/bench
+BENCH_OPT      ?= -O2 -g -DNDEBUG
+BENCH_CXXFLAGS  = -std=c++20 $(BENCH_OPT) $(WARN) -Iinclude -Isrc -I.
+BENCH_TOOLS    := $(addprefix $(BENCH_BUILD)/,gen_capture pingpong flood pcap_loop \
+                    nfq_accept engine_bench malloc_count.so)
+
+.PHONY: bench-tools
+bench:
+	$(MAKE) BUILD=$(BENCH_BUILD) OPT='$(BENCH_OPT)' $(BENCH_BUILD)/ftpalgd \
+	  $(BENCH_BUILD)/ftpalg-replay $(BENCH_BUILD)/libftpalg_core.a
+	$(MAKE) bench-tools
+	scripts/bench.sh $(BENCH_BUILD)
+
+bench-tools: $(BENCH_TOOLS)
+
+$(BENCH_BUILD)/gen_capture $(BENCH_BUILD)/pingpong $(BENCH_BUILD)/flood: $(BENCH_BUILD)/%: bench/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) -o $@ $<
+
+$(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept: $(BENCH_BUILD)/%: bench/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(BENCH_BUILD)/engine_bench: bench/engine_bench.cc $(BENCH_BUILD)/libftpalg_core.a
+	$(CXX) $(BENCH_CXXFLAGS) -o $@ $^ -ldl
+
+$(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) -shared -fPIC -o $@ $<
