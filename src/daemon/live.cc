@@ -2,6 +2,7 @@
 #include "daemon/live.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -11,6 +12,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "daemon/privileges.h"
@@ -50,9 +52,26 @@ struct KernelQueue {
   uint32_t portid = 0, total = 0, dropped = 0, user_dropped = 0;
 };
 
+constexpr const char* kQueueStats = "/proc/net/netfilter/nfnetlink_queue";
+// Opened before privileges are dropped: once the daemon is another user (and
+// not dumpable), /proc/self/net is no longer readable by it.
+int g_queue_stats_fd = -1;
+
 KernelQueue ReadKernelQueue(uint16_t queue) {
   KernelQueue k;
-  std::ifstream in("/proc/net/netfilter/nfnetlink_queue");
+  std::string text;
+  if (g_queue_stats_fd >= 0 && lseek(g_queue_stats_fd, 0, SEEK_SET) == 0) {
+    char buf[4096];
+    ssize_t n = 0;
+    while (text.size() < (1u << 20) &&
+           (n = read(g_queue_stats_fd, buf, sizeof(buf))) > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+  } else {
+    std::ifstream file(kQueueStats);
+    text.assign(std::istreambuf_iterator<char>(file), {});
+  }
+  std::istringstream in(text);
   std::string line;
   for (int rows = 0; rows < 65536 && std::getline(in, line); ++rows) {
     std::istringstream f(line);
@@ -267,6 +286,9 @@ bool Daemon::HandleSignals(int fd) {
         Reload();
         break;
       case SIGUSR1:
+        // The operator asked: never lose these lines to the log rate limit
+        // (a flood may have used up this second's budget).
+        logger_.ResetRateLimits();
         LogCounters();
         break;
       default:
@@ -335,6 +357,8 @@ int Daemon::Run() {
     return 1;  // closing the socket unbinds both queues
   }
   // Every socket is open: keep CAP_NET_ADMIN alone (and leave root).
+  UniqueFd queue_stats(open(kQueueStats, O_RDONLY | O_CLOEXEC));
+  g_queue_stats_fd = queue_stats.get();
   std::string privileges;
   if (!DropPrivileges(options_.user, &privileges, &error)) {
     Error("dropping privileges: " + error);
@@ -396,6 +420,7 @@ int Daemon::Run() {
   engine_->Shutdown();
   plane_->RemoveAll();
   LogCounters();
+  g_queue_stats_fd = -1;
   Info("stopped");
   logger_.FlushSuppressed();
   return status;

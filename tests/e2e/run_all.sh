@@ -27,6 +27,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 # shellcheck source=tests/e2e/cases.sh
 source "$HERE/cases.sh"
+# shellcheck source=tests/e2e/hardening.sh
+source "$HERE/hardening.sh"
 
 FILTERS=("$@")
 want() { # NAME -> 0 if selected
@@ -87,6 +89,7 @@ run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
 if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-sigkill-restart case_sigkill
+  hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
     echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
