@@ -24,6 +24,9 @@ class ExpectationTable {
   uint64_t OwnerOf(const Endpoint& target) const;
   // Adds e for session s, newest last. REQUIRES: !full().
   void Add(Session* s, const Expectation& e, uint64_t expires_ms);
+  // Removes the expectation for target (whoever owns it) into *out; false
+  // when there is none.
+  bool Take(const Endpoint& target, Expectation* out);
   // Removes the oldest expectation of s into *out; false when s has none.
   bool PopOldest(Session* s, Expectation* out);
 

@@ -56,7 +56,6 @@ struct Session {
   FlowKey key;
   uint32_t id = 0;             // for logs; wraps after 2^32 sessions
   uint32_t last_seen_s = 0;
-  uint32_t closed_s = 0;       // engine clock when it closed (if closing)
   uint32_t lru_prev = kNoIndex, lru_next = kNoIndex, hash_next = kNoIndex;
   uint32_t exp_head = kNoIndex;  // oldest expectation of this session
   uint8_t exp_count = 0;

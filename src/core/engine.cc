@@ -254,7 +254,20 @@ struct Engine::Impl {
           return false;
         }
       }
-      if (!port_may_change) return false;
+      if (!port_may_change) {
+        // The announcer's own address:port (no NAT: the port is the
+        // server's or client's to choose). It reuses a port another session
+        // was promised, so that promise is over: the newer one takes it.
+        Expectation old;
+        if (expectations.Take(e->target, &old)) {
+          sink.Remove(old);
+          ++stats.expectations_evicted;
+          Log(LogLevel::kInfo, s,
+              "expectation for " + old.target.ToString() + " taken over from #" +
+                  std::to_string(old.session_id) + " (port announced again)");
+        }
+        continue;
+      }
       // Deterministic walk upwards through the unprivileged range.
       const uint16_t p = e->target.port;
       e->target.port = p >= 65535 ? low : static_cast<uint16_t>(p + 1);
@@ -1050,8 +1063,10 @@ struct Engine::Impl {
       if (st.next_seq == fin_pos) st.next_seq = fin_pos + 1;
     }
     if ((rst || (s->stream[0].fin && s->stream[1].fin)) && !s->closing) {
+      // The session stays for late retransmissions (their seq/ack still
+      // need mapping), but it opens nothing any more.
       s->closing = true;
-      s->closed_s = static_cast<uint32_t>(now / 1000);
+      expectations.RemoveSession(s, [&](const Expectation& e) { sink.Remove(e); });
     }
     if (!changed) return {};
     PacketView nv = v;
@@ -1078,10 +1093,15 @@ struct Engine::Impl {
       ++stats.expectations_expired;
       sink.Remove(e);
     });
-    for (Session* s = sessions.Oldest(); s != nullptr;) {
+    // Walk from the least recently used end: bounded work per call, and
+    // it stops at the first session too recent for any timeout.
+    const uint32_t soonest = std::min(cfg.closed_linger_s, cfg.idle_timeout_s);
+    int budget = 4096;
+    for (Session* s = sessions.Oldest(); s != nullptr && budget-- > 0;) {
       const uint32_t prev = s->lru_prev;
       const uint32_t idle = now_s - s->last_seen_s;
-      if (s->closing && now_s - s->closed_s >= cfg.closed_linger_s) {
+      if (idle < soonest) break;
+      if (s->closing && idle >= cfg.closed_linger_s) {
         ++stats.sessions_ended;
         EndSession(s, "closed");
       } else if (idle >= cfg.idle_timeout_s) {

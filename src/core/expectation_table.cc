@@ -80,6 +80,18 @@ void ExpectationTable::Release(uint32_t i) {
   --size_;
 }
 
+bool ExpectationTable::Take(const Endpoint& target, Expectation* out) {
+  for (uint32_t i = buckets_[Bucket(target)]; i != kNoIndex;
+       i = entries_[i].hash_next) {
+    if (entries_[i].exp.target == target) {
+      *out = entries_[i].exp;
+      Release(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ExpectationTable::PopOldest(Session* s, Expectation* out) {
   if (s->exp_head == kNoIndex) return false;
   const uint32_t i = s->exp_head;
