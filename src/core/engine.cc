@@ -644,25 +644,36 @@ struct Engine::Impl {
     constexpr size_t kBefore = static_cast<size_t>(-1);
     size_t line_start = ls.line_len == 0 ? 0 : kBefore;
     size_t copied = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const uint8_t c = w[i];
+    if (s->dialogue.tls || s->dialogue.lost_sync) {
+      Emit(w, n);  // parsing stopped: bytes only keep their positions
+      return 0;
+    }
+    size_t i = 0;
+    while (i < n) {
+      // Lines end in LF (CR is part of the line); find the next one at once.
+      const void* found = std::memchr(w + i, '\n', n - i);
+      const size_t lf = found ? static_cast<size_t>(static_cast<const uint8_t*>(found) - w) : n;
       if (!ls.synced) {
-        if (c == '\n') {
-          ls = LineState{};
-          ls.synced = true;
-          line_start = i + 1;
-        }
+        if (!found) break;
+        ls = LineState{};
+        ls.synced = true;
+        line_start = lf + 1;
+        i = lf + 1;
         continue;
       }
-      if (ls.line_len < 0xffff) ++ls.line_len;
-      if (ls.prefix_len < kPrefixLen) ls.prefix[ls.prefix_len++] = static_cast<char>(c);
-      if (c != '\n') continue;
+      const size_t take = (found ? lf + 1 : n) - i;
+      const size_t room = kPrefixLen - ls.prefix_len;
+      const size_t to_prefix = take < room ? take : room;
+      std::memcpy(ls.prefix + ls.prefix_len, w + i, to_prefix);
+      ls.prefix_len = static_cast<uint8_t>(ls.prefix_len + to_prefix);
+      ls.line_len = static_cast<uint16_t>(std::min<size_t>(0xffff, ls.line_len + take));
+      if (!found) break;
       const bool overlong = ls.line_len > size_t{cfg.max_line_len};
       if (overlong) ++stats.overlong_lines;
       const bool whole = line_start != kBefore && !ls.broken;
       std::string_view text;
       if (line_start != kBefore) {
-        text = AsText(w + line_start, i - line_start);
+        text = AsText(w + line_start, lf - line_start);
       } else {
         text = std::string_view(ls.prefix, std::min<size_t>(ls.prefix_len, ls.line_len - 1));
       }
@@ -676,7 +687,8 @@ struct Engine::Impl {
       }
       ls = LineState{};
       ls.synced = true;
-      line_start = i + 1;
+      line_start = lf + 1;
+      i = lf + 1;
     }
     // Incomplete last line: hold it back if it may become an announcement.
     size_t hold = 0;
