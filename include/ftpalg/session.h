@@ -13,6 +13,14 @@
 namespace ftpalg {
 
 inline constexpr uint16_t kNoSlot16 = 0xffff;
+
+// The smallest power of two >= n (and >= floor), capped at 2^30: hash index
+// sizes for the session and expectation tables.
+inline uint32_t PowerOfTwoAtLeast(uint32_t n, uint32_t floor = 1) {
+  uint32_t p = floor;
+  while (p < n && p < (1u << 30)) p <<= 1;
+  return p;
+}
 inline constexpr uint32_t kNoIndex = 0xffffffff;
 
 // Line scanner state for one direction (RFC 959 lines end in LF; CR is kept).

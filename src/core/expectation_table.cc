@@ -3,20 +3,10 @@
 
 namespace ftpalg {
 
-namespace {
-
-uint32_t PowerOfTwoAtLeast(uint32_t n) {
-  uint32_t p = 16;
-  while (p < n && p < (1u << 30)) p <<= 1;
-  return p;
-}
-
-}  // namespace
-
 ExpectationTable::ExpectationTable(uint32_t capacity, SessionTable& sessions)
     : capacity_(capacity < 1 ? 1 : capacity),
       sessions_(sessions),
-      buckets_(PowerOfTwoAtLeast(capacity_), kNoIndex) {
+      buckets_(PowerOfTwoAtLeast(capacity_, 16), kNoIndex) {
   entries_.reserve(capacity_);
 }
 

@@ -3,19 +3,9 @@
 
 namespace ftpalg {
 
-namespace {
-
-uint32_t NextPowerOfTwo(uint32_t n) {
-  uint32_t p = 1;
-  while (p < n && p < (1u << 31)) p <<= 1;
-  return p;
-}
-
-}  // namespace
-
 SessionTable::SessionTable(uint32_t capacity)
     : capacity_(capacity < 1 ? 1 : capacity),
-      buckets_(NextPowerOfTwo(capacity_), kNoIndex) {
+      buckets_(PowerOfTwoAtLeast(capacity_), kNoIndex) {
   // Slots are reserved up front; they are constructed lazily as the table
   // grows, so an idle daemon does not touch memory it never needs.
   slots_.reserve(capacity_);

@@ -7,17 +7,6 @@
 namespace ftpalg {
 namespace {
 
-std::string_view KindText(AnnounceKind k) {
-  switch (k) {
-    case AnnounceKind::kPort: return "PORT";
-    case AnnounceKind::kEprt: return "EPRT";
-    case AnnounceKind::kLprt: return "LPRT";
-    case AnnounceKind::k227: return "227";
-    case AnnounceKind::k228: return "228";
-    case AnnounceKind::k229: return "229";
-  }
-  return "?";
-}
 
 bool Same(const Expectation& a, const Expectation& b) {
   return a.master == b.master && a.peer == b.peer && a.target == b.target &&
@@ -59,7 +48,7 @@ std::string ExpectationToJson(const Expectation& e, uint64_t time_ms) {
   out += ',';
   AppendNumber(&out, "family", e.target.addr.family == Family::kV4 ? 4 : 6);
   out += ',';
-  AppendString(&out, "kind", KindText(e.kind));
+  AppendString(&out, "kind", KindName(e.kind));
   out += ',';
   AppendString(&out, "direction",
                e.announcer == Direction::kOriginal ? "original" : "reply");

@@ -61,17 +61,6 @@ std::string_view EventName(RecordingSink::Event e) {
   return "?";
 }
 
-std::string_view KindText(AnnounceKind k) {
-  switch (k) {
-    case AnnounceKind::kPort: return "PORT";
-    case AnnounceKind::kEprt: return "EPRT";
-    case AnnounceKind::kLprt: return "LPRT";
-    case AnnounceKind::k227: return "227";
-    case AnnounceKind::k228: return "228";
-    case AnnounceKind::k229: return "229";
-  }
-  return "?";
-}
 
 }  // namespace
 
@@ -93,7 +82,7 @@ void TraceWriter::OnExpectation(RecordingSink::Event event,
   pending_ += "  ";
   pending_ += EventName(event);
   pending_ += ' ';
-  pending_ += KindText(e.kind);
+  pending_ += KindName(e.kind);
   pending_ += " session=" + std::to_string(e.session_id);
   pending_ += " peer=" + e.peer.ToString();
   pending_ += " target=" + e.target.ToString();
