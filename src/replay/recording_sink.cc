@@ -97,8 +97,10 @@ InstallResult RecordingSink::Install(const Expectation& e) {
   same_target.push_back(e);
   ++active_count_;
   ++installed_;
-  jsonl_ += ExpectationToJson(e, now_ms_);
-  jsonl_ += '\n';
+  if (keep_jsonl_) {
+    jsonl_ += ExpectationToJson(e, now_ms_);
+    jsonl_ += '\n';
+  }
   if (observer_) observer_(Event::kInstalled, e);
   return InstallResult::kOk;
 }

@@ -31,6 +31,8 @@ class RecordingSink final : public ExpectationSink {
   // Pcap time stamped on the records from now on.
   void set_now_ms(uint64_t now_ms) { now_ms_ = now_ms; }
   void set_observer(Observer observer) { observer_ = std::move(observer); }
+  // Whether jsonl() is kept (only needed for --expectations).
+  void set_keep_jsonl(bool keep) { keep_jsonl_ = keep; }
 
   // JSON Lines of every installed (not refreshed) expectation, in order.
   const std::string& jsonl() const { return jsonl_; }
@@ -50,6 +52,7 @@ class RecordingSink final : public ExpectationSink {
   std::unordered_map<Endpoint, std::vector<Expectation>, TargetHash> active_;
   size_t active_count_ = 0;
   std::string jsonl_;
+  bool keep_jsonl_ = true;
   Observer observer_;
   uint64_t now_ms_ = 0;
   uint64_t installed_ = 0, refreshed_ = 0, busy_ = 0, removed_ = 0;

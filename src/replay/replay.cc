@@ -105,6 +105,7 @@ std::string RunReplay(const ReplayOptions& options, const ReplayOutputs& outputs
   }
 
   RecordingSink sink;
+  sink.set_keep_jsonl(outputs.expectations != nullptr);
   std::optional<TraceWriter> trace;
   if (outputs.trace != nullptr) {
     trace.emplace(options.engine, *outputs.trace);
