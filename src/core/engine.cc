@@ -119,6 +119,7 @@ struct Engine::Impl {
   std::vector<uint8_t> out;   // output payload of one packet
   size_t out_len = 0;
   size_t out_limit = 0;       // room for the output payload in the packet
+  bool out_edited = false;    // out holds rewritten or regenerated text
   uint32_t next_id = 1;
   uint64_t now_ms = 0;
 
@@ -608,6 +609,7 @@ struct Engine::Impl {
       char text[kMaxReplacementLen];
       const size_t n = Regenerate(s, d, *next, text);
       Emit(reinterpret_cast<const uint8_t*>(text), n);
+      out_edited = true;
       ++stats.rewrites_reapplied;
       pos = next->end();
     }
@@ -727,6 +729,7 @@ struct Engine::Impl {
     if (out_len + (at - *copied) + op.text_len > out_limit) return false;
     Emit(w + *copied, at - *copied);
     Emit(reinterpret_cast<const uint8_t*>(op.text), op.text_len);
+    out_edited = true;
     *copied = at + op.len;
     ChangePoint cp = op.point;
     cp.pos = w_seq + static_cast<uint32_t>(at);
@@ -1022,15 +1025,17 @@ struct Engine::Impl {
     if (v.payload_len > 0 && !rst) {
       payload = pkt.data + v.payload_offset;
       out_len = 0;
+      out_edited = false;
       const size_t room = std::min(pkt.capacity, kMaxIpPacket);
       out_limit = room > v.payload_offset ? room - v.payload_offset : 0;
       out_limit = std::min(out_limit, out.size());
       bool whole = true;
       first_input = HandlePayload(s, d, first_input, v.payload_len, fin, &whole);
       if (fin && !whole) clear_fin = true;
+      // Same start, same length and no rewritten text: the bytes are the
+      // input's (everything else was copied through unchanged).
       const bool same = first_input == v.seq + (syn ? 1u : 0u) &&
-                        out_len == v.payload_len &&
-                        std::memcmp(out.data(), payload, out_len) == 0;
+                        out_len == v.payload_len && !out_edited;
       if (!same) {
         std::memcpy(pkt.data + v.payload_offset, out.data(), out_len);
         new_total = v.payload_offset + out_len;

@@ -288,17 +288,21 @@ std::string FlowKey::ToString() const {
 }
 
 size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
-  // FNV-1a over both endpoints.
-  uint64_t h = 14695981039346656037ull;
-  auto mix = [&h](uint8_t b) {
-    h ^= b;
-    h *= 1099511628211ull;
+  // Word-wise multiply-xorshift over both endpoints (one step per 8 address
+  // bytes instead of one per byte; this runs for every control packet).
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  auto mix = [&h](uint64_t v) {
+    h ^= v;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
   };
   for (const Endpoint* ep : {&k.client, &k.server}) {
-    mix(static_cast<uint8_t>(ep->addr.family));
-    for (size_t i = 0; i < ep->addr.size(); ++i) mix(ep->addr.bytes[i]);
-    mix(static_cast<uint8_t>(ep->port >> 8));
-    mix(static_cast<uint8_t>(ep->port & 0xff));
+    uint64_t lo = 0, hi = 0;
+    for (int i = 0; i < 8; ++i) lo = (lo << 8) | ep->addr.bytes[i];
+    for (int i = 8; i < 16; ++i) hi = (hi << 8) | ep->addr.bytes[i];
+    mix(lo);
+    mix(hi);
+    mix((uint64_t{ep->port} << 8) | static_cast<uint64_t>(ep->addr.family));
   }
   return static_cast<size_t>(h);
 }
