@@ -4,7 +4,7 @@
 # only missing packages are fetched. Usage: scripts/install-deps.sh [--e2e]
 set -euo pipefail
 
-build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev libcap-dev
+build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev libcap-dev zlib1g-dev
             libgtest-dev libgmock-dev
             clang-14 libclang-rt-14-dev)  # libFuzzer + sanitizers (make fuzz)
 # Real peers and kernel tools for the replay generators and namespace lab.
