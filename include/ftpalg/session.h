@@ -54,7 +54,6 @@ struct Dialogue {
   bool greeting_seen : 1 = false;  // the server's 220 came first
   bool not_ftp : 1 = false;        // never rewrite this connection
   bool tls : 1 = false;            // AUTH accepted: parsing stopped
-  bool picked_up : 1 = false;      // first seen mid-stream
   bool commands_lost : 1 = false;  // more than 16 outstanding: pairing unknown
   bool commands_seen : 1 = false;  // the first command was checked
   bool lost_sync : 1 = false;      // stream bytes lost for good: parsing stopped

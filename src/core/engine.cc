@@ -43,7 +43,7 @@ namespace {
 
 constexpr size_t kPrefixLen = sizeof(LineState::prefix);
 constexpr size_t kMaxIpPacket = 65535;
-constexpr uint8_t kPendingOther = 0, kPendingPassive = 1, kPendingAuth = 2;
+constexpr uint8_t kPendingOther = 0, kPendingPassive = 1;
 
 // A rewrite found while scanning: replace work[offset, offset+len).
 struct RewriteOp {
@@ -174,7 +174,6 @@ struct Engine::Impl {
       }
     }
     if (next_id == 0) next_id = 1;  // 0 means "no owner"
-    s->dialogue.picked_up = picked_up;
     ++stats.sessions_created;
     if (picked_up) ++stats.sessions_picked_up;
     if (log.Enabled(LogLevel::kInfo)) Log(LogLevel::kInfo, s,
@@ -365,7 +364,7 @@ struct Engine::Impl {
         FormatReplacement(a, e.target, op->text, sizeof(op->text));
     const std::string_view old_span = line.substr(a.span_offset, a.span_len);
     if (n == 0) {
-      RemoveExpectation(s, e);
+      RemoveExpectation(e);
       Refuse(s, stats.refused_family, "public address cannot be expressed", line);
       return false;
     }
@@ -397,22 +396,10 @@ struct Engine::Impl {
     return true;
   }
 
-  void RemoveExpectation(Session* s, const Expectation& e) {
-    // Only the newest can be the one just added: pop everything newer is
-    // not possible, so walk the list and keep the others.
-    Expectation kept[256];
-    int n = 0;
+  // Withdraws the expectation just installed for e's target.
+  void RemoveExpectation(const Expectation& e) {
     Expectation x;
-    while (expectations.PopOldest(s, &x)) {
-      if (x.target == e.target && n < 256) {
-        sink.Remove(x);
-        continue;
-      }
-      if (n < 256) kept[n++] = x;
-    }
-    for (int i = 0; i < n; ++i) {
-      expectations.Add(s, kept[i], now_ms + uint64_t{kept[i].timeout_s} * 1000);
-    }
+    if (expectations.Take(e.target, &x)) sink.Remove(x);
   }
 
   // ---- dialogue ----------------------------------------------------------
@@ -472,13 +459,9 @@ struct Engine::Impl {
                   "\" is not FTP: no rewrites on this connection");
         }
       }
-      uint8_t kind = kPendingOther;
-      if (verb == Verb::kPasv || verb == Verb::kEpsv || verb == Verb::kLpsv) {
-        kind = kPendingPassive;
-      } else if (verb == Verb::kAuth) {
-        kind = kPendingAuth;
-      }
-      PushCommand(dlg, kind);
+      const bool passive =
+          verb == Verb::kPasv || verb == Verb::kEpsv || verb == Verb::kLpsv;
+      PushCommand(dlg, passive ? kPendingPassive : kPendingOther);
       AnnounceKind ak;
       if (verb == Verb::kPort) {
         ak = AnnounceKind::kPort;
@@ -1015,7 +998,6 @@ struct Engine::Impl {
       // (a capture that missed just the handshake). A session picked up
       // after its start (daemon restart) fails them and passes untouched.
       st.line.synced = !s->restored;
-      if (!syn) s->dialogue.picked_up = true;
     }
 
     bool changed = false;
