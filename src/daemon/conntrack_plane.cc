@@ -819,6 +819,21 @@ class Plane final : public ConntrackPlane,
   std::map<std::string, Burst> bursts_;
 };
 
+const std::string& PendingSetName(const PlaneOptions& options, Family f) {
+  return f == Family::kV4 ? options.pending_set_v4 : options.pending_set_v6;
+}
+
+// Reads a pending set's header; nullopt (and *err) when it cannot be read.
+std::optional<IpsetHeader> ReadSetHeader(NetlinkSocket& sock, uint8_t* buf,
+                                         const std::string& name, Family f,
+                                         int* err) {
+  std::optional<IpsetHeader> header;
+  auto on_reply = [&](const nlmsghdr* m) { header = ParseIpsetHeader(m); };
+  *err = sock.Request(BuildIpsetHeader(buf, sock.NextSeq(), name, f), on_reply);
+  if (*err != 0) return std::nullopt;
+  return header;
+}
+
 }  // namespace
 
 std::unique_ptr<ConntrackPlane> MakeConntrackPlane(
@@ -838,13 +853,11 @@ std::unique_ptr<ConntrackPlane> ConntrackPlane::Open(const PlaneOptions& options
     // the rules may come later) but the operator should know now.
     auto buf = std::make_unique<uint8_t[]>(kNlMsgBufSize);
     for (Family f : {Family::kV4, Family::kV6}) {
-      const std::string& name =
-          f == Family::kV4 ? options.pending_set_v4 : options.pending_set_v6;
-      std::optional<IpsetHeader> header;
-      auto on_reply = [&](const nlmsghdr* m) { header = ParseIpsetHeader(m); };
-      const int err = sock->Request(
-          BuildIpsetHeader(buf.get(), sock->NextSeq(), name, f), on_reply);
-      if (err != 0 || !header) {
+      const std::string& name = PendingSetName(options, f);
+      int err = 0;
+      const std::optional<IpsetHeader> header =
+          ReadSetHeader(*sock, buf.get(), name, f, &err);
+      if (!header) {
         logger.Log(LogLevel::kWarn,
                    "conntrack plane: pending set " + name + " unavailable (" +
                        ErrnoName(err) +
@@ -1008,13 +1021,11 @@ bool ProbeConntrack(const PlaneOptions& options, std::string* report) {
   // 3. Pending sets: exist, right type, writable with a timeout.
   bool set_ok[2] = {false, false};
   for (Family f : {Family::kV4, Family::kV6}) {
-    const std::string& name =
-        f == Family::kV4 ? options.pending_set_v4 : options.pending_set_v6;
-    std::optional<IpsetHeader> header;
-    auto on_reply = [&](const nlmsghdr* m) { header = ParseIpsetHeader(m); };
-    const int err = sock->Request(
-        BuildIpsetHeader(buf.get(), sock->NextSeq(), name, f), on_reply);
-    if (err != 0 || !header) {
+    const std::string& name = PendingSetName(options, f);
+    int err = 0;
+    const std::optional<IpsetHeader> header =
+        ReadSetHeader(*sock, buf.get(), name, f, &err);
+    if (!header) {
       line("ipset " + name + ": missing (" + ErrnoName(err) +
            "; scripts/ftpalg-rules install creates it)");
       continue;
