@@ -199,3 +199,87 @@ $(BENCH_BUILD)/engine_bench: bench/engine_bench.cc $(BENCH_BUILD)/libftpalg_core
 $(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc
 	@mkdir -p $(@D)
 	$(CXX) $(BENCH_CXXFLAGS) -shared -fPIC -o $@ $<
+
+# ---- install, uninstall, Debian package (issue 6) ---------------------------
+# make install   PREFIX (/usr/local) and DESTDIR honoured: programs, man pages,
+#                systemd unit, docs; /etc/ftpalg/ftpalgd.conf and
+#                /etc/default/ftpalgd only when absent (never overwritten)
+# make uninstall removes exactly what install put; a config file that differs
+#                from the shipped one is kept (and named)
+# make deb       build/ftpalg_<version>_<arch>.deb (dpkg-buildpackage, debian/)
+# make packaging-test  config/man coverage, man lint, systemd-analyze verify,
+#                install/uninstall into a scratch DESTDIR, deb build +
+#                install + purge (root)
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+SBINDIR        ?= $(PREFIX)/sbin
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/ftpalg
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# ftpalgd's default config file is /etc/ftpalg/ftpalgd.conf whatever PREFIX is.
+SYSCONFDIR     ?= /etc
+INSTALL        ?= install
+
+MAN1 := man/ftpalg-replay.1
+MAN8 := man/ftpalgd.8 man/ftpalg-rules.8
+DOCS := README.md BENCHMARKS.md
+
+.PHONY: install uninstall deb packaging-test
+$(BUILD)/ftpalgd.service: dist/ftpalgd.service.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+install: all $(BUILD)/ftpalgd.service
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/ftpalg $(DESTDIR)$(SYSCONFDIR)/default
+	$(INSTALL) -m 0755 $(BUILD)/ftpalgd scripts/ftpalg-rules $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/ftpalg-replay $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(BUILD)/ftpalgd.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	@for f in ftpalg/ftpalgd.conf:dist/ftpalgd.conf default/ftpalgd:dist/ftpalgd.default; do \
+	  dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; src=$${f#*:}; \
+	  if [ -e "$$dst" ]; then echo "install: kept existing $$dst"; \
+	  else echo "$(INSTALL) -m 0644 $$src $$dst"; $(INSTALL) -m 0644 "$$src" "$$dst" || exit 1; fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ftpalgd $(DESTDIR)$(SBINDIR)/ftpalg-rules \
+	  $(DESTDIR)$(BINDIR)/ftpalg-replay \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@for f in ftpalg/ftpalgd.conf:dist/ftpalgd.conf default/ftpalgd:dist/ftpalgd.default; do \
+	  dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; src=$${f#*:}; \
+	  if [ ! -e "$$dst" ]; then :; \
+	  elif cmp -s "$$src" "$$dst"; then echo "rm -f $$dst"; rm -f "$$dst"; \
+	  else echo "uninstall: kept $$dst (modified; remove it by hand)"; fi; \
+	done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/ftpalg 2>/dev/null
+
+# The package is built from a copy of the tree (no build outputs, no .git),
+# so dpkg-buildpackage's clean and build never touch this worktree's build/.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+DEB_ARCH    = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+DEB_TREE    = $(BUILD)/deb/ftpalg-$(DEB_VERSION)
+DEB_FILE    = $(BUILD)/ftpalg_$(DEB_VERSION)_$(DEB_ARCH).deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	  { echo "make deb: needs dpkg-dev and debhelper (scripts/install-deps.sh --e2e)" >&2; exit 1; }
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_TREE)
+	tar -c --exclude=./.git --exclude='./build*' --exclude=./$(BUILD) . | tar -x -C $(DEB_TREE)
+	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -j$$(nproc) >../build.log 2>&1 || \
+	  { tail -n 40 ../build.log; echo "make deb: dpkg-buildpackage failed (log: $(BUILD)/deb/build.log)" >&2; exit 1; }
+	cp $(BUILD)/deb/ftpalg_$(DEB_VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
+	@echo "make deb: $(DEB_FILE)"
+
+packaging-test: all
+	tests/packaging/docs.sh
+	tests/packaging/unit.sh
+	tests/packaging/install.sh
+	tests/packaging/deb.sh

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ftpalg/logger.h"
+#include "ftpalg/version.h"
 #include "replay/atomic_file.h"
 #include "replay/replay.h"
 #include "replay/replay_options.h"
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
   }
   if (options.help) {
     std::fputs(std::string(ftpalg::ReplayUsage()).c_str(), stdout);
+    return 0;
+  }
+  if (options.version) {
+    std::printf("ftpalg-replay %s\n", std::string(ftpalg::kPackageVersion).c_str());
     return 0;
   }
 

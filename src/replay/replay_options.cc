@@ -14,6 +14,7 @@ constexpr std::string_view kUsage =
     "                     [--all-expectations] [--trace FILE] [--max-line N]\n"
     "                     [--verbose]\n"
     "                     IN.pcap OUT.pcap\n"
+    "       ftpalg-replay --help | --version\n"
     "  --public-ip ADDR     public address replacing inside ones (at most one\n"
     "                       IPv4 and one IPv6)\n"
     "  --inside CIDR        inside prefix (repeatable; replaces the default\n"
@@ -78,6 +79,10 @@ std::string ParseReplayArgs(const std::vector<std::string_view>& args,
     }
     if (name == "--help") {
       out->help = true;
+      return "";
+    }
+    if (name == "--version") {
+      out->version = true;
       return "";
     }
     if (name == "--verbose" || name == "--all-expectations") {

@@ -23,6 +23,7 @@ struct ReplayOptions {
   std::string trace_path;         // --trace (empty: none)
   bool verbose = false;           // engine log events on stderr
   bool help = false;              // --help: print usage, nothing else
+  bool version = false;           // --version: print the version, nothing else
 };
 
 // Usage text (several lines, ends with '\n').

@@ -66,6 +66,14 @@ TEST(ReplayOptions, Help) {
   EXPECT_NE(ReplayUsage().find("--public-ip"), std::string_view::npos);
 }
 
+TEST(ReplayOptions, Version) {
+  ReplayOptions o;
+  EXPECT_EQ(Parse({"--version"}, &o), "");
+  EXPECT_TRUE(o.version);
+  EXPECT_FALSE(o.help);
+  EXPECT_NE(ReplayUsage().find("--version"), std::string_view::npos);
+}
+
 struct BadCase {
   std::vector<std::string_view> args;
   std::string_view expect_in_message;
