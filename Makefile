@@ -226,11 +226,7 @@ MAN8 := man/ftpalgd.8 man/ftpalg-rules.8
 DOCS := README.md BENCHMARKS.md
 
 .PHONY: install uninstall deb packaging-test
-$(BUILD)/ftpalgd.service: dist/ftpalgd.service.in Makefile
-	@mkdir -p $(@D)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
-
-install: all $(BUILD)/ftpalgd.service
+install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/ftpalg $(DESTDIR)$(SYSCONFDIR)/default
@@ -238,7 +234,9 @@ install: all $(BUILD)/ftpalgd.service
 	$(INSTALL) -m 0755 $(BUILD)/ftpalg-replay $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
-	$(INSTALL) -m 0644 $(BUILD)/ftpalgd.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  dist/ftpalgd.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	@for f in ftpalg/ftpalgd.conf:dist/ftpalgd.conf default/ftpalgd:dist/ftpalgd.default; do \
 	  dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; src=$${f#*:}; \
