@@ -4,7 +4,8 @@
 #
 #   make            build/ftpalgd and build/ftpalg-replay
 #   make check      install missing Debian packages, build, run every test
-#                   (unit, adapter, golden, namespace end-to-end)
+#                   (unit, adapter, golden, packaging, namespace end-to-end)
+#   make install    PREFIX=/usr/local DESTDIR=; also uninstall, deb (see below)
 #   make demo       namespace lab: active + passive transfer through ftpalgd
 #   make golden-update   rewrite pcaps/*.golden from the current engine
 #   make asan       unit + golden tests under ASan + UBSan
@@ -81,6 +82,7 @@ e2e: all
 check: deps
 	$(MAKE) all $(TEST_BIN)
 	$(MAKE) unit
+	$(MAKE) packaging-test
 	$(MAKE) -j2 asan
 	$(MAKE) -j2 fuzz-build
 	$(MAKE) fuzz-smoke

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Debian package, for real (part of `make packaging-test`; root):
+#   make deb -> apt-get install ./build/ftpalg_<v>_<arch>.deb (dependencies
+#   from the Debian mirror) -> files, conffiles, Depends, the service is
+#   neither enabled nor started, the programs run -> apt-get purge -> nothing
+#   of it left (programs, unit, man pages, /etc/ftpalg, /etc/default/ftpalgd).
+# It installs into this machine's /usr, so it refuses to touch an ftpalg
+# package it did not install itself (SKIPPED, loudly).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+MARKER=/var/tmp/ftpalg-deb-test.installed
+fails=0 checks=0
+fail() { echo "FAIL deb: $*"; fails=$((fails + 1)); }
+ok() { checks=$((checks + 1)); }
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "SKIPPED deb: needs root (installs and purges the package on this machine)"; exit 0
+fi
+for t in dpkg-buildpackage dh apt-get; do
+  command -v "$t" >/dev/null || { echo "FAIL deb: $t missing (scripts/install-deps.sh --e2e)"; exit 1; }
+done
+if dpkg-query -W -f='${Status}' ftpalg 2>/dev/null | grep -q 'install ok installed'; then
+  if [[ -e $MARKER ]]; then
+    echo "deb: removing the ftpalg package an interrupted run of this test left"
+    apt-get purge -y -qq ftpalg >/dev/null 2>&1 || true
+  else
+    echo "SKIPPED deb: an ftpalg package is installed on this machine and this test did not" \
+      "install it: not replacing or purging it (remove it, or run the test elsewhere)"
+    exit 0
+  fi
+fi
+if [[ -e /usr/sbin/ftpalgd || -e /etc/ftpalg ]]; then
+  echo "SKIPPED deb: /usr/sbin/ftpalgd or /etc/ftpalg exists outside the package manager: not overwriting"
+  exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+make -s deb BUILD="$BUILD" >"$BUILD/deb-make.log" 2>&1 || { tail -n 30 "$BUILD/deb-make.log"; echo "FAIL deb: make deb"; exit 1; }
+deb=$(sed -n 's/^make deb: //p' "$BUILD/deb-make.log" | tail -n1)
+[[ -f $deb ]] || { echo "FAIL deb: make deb named no file"; exit 1; }
+echo "deb: built $deb ($(stat -c %s "$deb") bytes)"
+
+depends=$(dpkg-deb -f "$deb" Depends)
+for d in iptables ipset libnetfilter-queue1 libmnl0 libpcap0.8 libcap2; do
+  [[ $depends == *"$d"* ]] && ok || fail "Depends lacks $d: $depends"
+done
+conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles 2>/dev/null)
+for c in /etc/ftpalg/ftpalgd.conf /etc/default/ftpalgd; do
+  grep -qx "$c" <<<"$conffiles" && ok || fail "$c is not a conffile"
+done
+
+touch "$MARKER"
+install_log=$BUILD/deb-install.log
+# A stale package list must not fail the test: refresh once and retry.
+if ! apt-get install -y -q "./$deb" >"$install_log" 2>&1; then
+  apt-get update -qq >/dev/null 2>&1
+  apt-get install -y -q "./$deb" >"$install_log" 2>&1 || { tail -n 20 "$install_log"; fail "apt-get install ./$deb"; }
+fi
+dpkg-query -W -f='${Status} ${Version}\n' ftpalg | grep -q '^install ok installed' && ok ||
+  fail "ftpalg not installed after apt-get install"
+echo "deb: installed: $(dpkg-query -W -f='${Package} ${Version}' ftpalg)"
+for f in /usr/sbin/ftpalgd /usr/sbin/ftpalg-rules /usr/bin/ftpalg-replay /lib/systemd/system/ftpalgd.service \
+  /etc/ftpalg/ftpalgd.conf /etc/default/ftpalgd /usr/share/man/man8/ftpalgd.8.gz \
+  /usr/share/man/man8/ftpalg-rules.8.gz /usr/share/man/man1/ftpalg-replay.1.gz /usr/share/doc/ftpalg/copyright; do
+  [[ -e $f ]] && ok || fail "$f missing after install"
+done
+for dep in iptables ipset; do
+  dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q 'install ok installed' && ok || fail "dependency $dep not installed"
+done
+/usr/sbin/ftpalgd --version | grep -q ftpalgd && ok || fail "/usr/sbin/ftpalgd --version"
+/usr/sbin/ftpalg-rules --help | grep -q install && ok || fail "/usr/sbin/ftpalg-rules --help"
+/usr/bin/ftpalg-replay --version | grep -q ftpalg-replay && ok || fail "/usr/bin/ftpalg-replay --version"
+man -w ftpalgd >/dev/null 2>&1 && ok || fail "man -w ftpalgd finds no page"
+# Nothing enabled or started by surprise.
+state=$(systemctl is-enabled ftpalgd.service 2>&1)
+[[ $state == disabled ]] && ok || fail "systemctl is-enabled ftpalgd: '$state', expected disabled"
+ls /etc/systemd/system/*.wants/ftpalgd.service >/dev/null 2>&1 && fail "an enablement symlink exists" || ok
+if [[ -d /run/systemd/system ]]; then
+  state=$(systemctl is-active ftpalgd.service 2>&1)
+  [[ $state == inactive ]] && ok || fail "systemctl is-active ftpalgd: '$state', expected inactive"
+fi
+running=""
+for p in /proc/[0-9]*; do
+  [[ $(readlink "$p/exe" 2>/dev/null) == /usr/sbin/ftpalgd ]] && running+=" ${p#/proc/}"
+done
+[[ -z $running ]] && ok || fail "/usr/sbin/ftpalgd is running (pids$running) right after install"
+iptables -t raw -S PREROUTING 2>/dev/null | grep -q 'comment "\{0,1\}ftpalg' &&
+  fail "ftpalg rules were installed by the package" || ok
+
+# Purge: every file gone, /etc/ftpalg too (also with an operator's extra file).
+echo "# operator's note" >/etc/ftpalg/notes.txt
+apt-get purge -y -q ftpalg >"$BUILD/deb-purge.log" 2>&1 || { tail -n 20 "$BUILD/deb-purge.log"; fail "apt-get purge ftpalg"; }
+rm -f "$MARKER"
+dpkg-query -W -f='${Status}' ftpalg 2>/dev/null | grep -q 'installed' && fail "ftpalg still installed after purge" || ok
+for f in /usr/sbin/ftpalgd /usr/sbin/ftpalg-rules /usr/bin/ftpalg-replay /lib/systemd/system/ftpalgd.service \
+  /etc/ftpalg /etc/default/ftpalgd /usr/share/man/man8/ftpalgd.8.gz /usr/share/doc/ftpalg \
+  /var/lib/systemd/deb-systemd-helper-enabled/ftpalgd.service.dsh-also; do
+  [[ ! -e $f ]] && ok || fail "$f left after purge"
+done
+echo "deb: purged"
+
+echo "deb: $checks passed, $fails failed"
+((fails == 0))
