@@ -97,7 +97,7 @@ else
     --no-new-privs "$DAEMON" --log-level debug "${extra[@]}" \
     </dev/null >"$tmp/stdout" 2>"$tmp/log" &
   TRACE_PID=$!
-  for ((i = 0; i < 100; i++)); do grep -q ready "$tmp/log" && break; sleep 0.1; done
+  for ((i = 0; i < 100; i++)); do grep -qs ready "$tmp/log" && break; sleep 0.1; done
   pid=$(sed -n "s|^\([0-9]*\) *execve(\"$DAEMON\".*= 0$|\1|p" "$tmp/trace" | head -n1)
   if ! grep -q ready "$tmp/log" || [[ -z $pid ]]; then
     fail "ftpalgd did not get ready under the unit's credentials:"; tail -n 20 "$tmp/log"
