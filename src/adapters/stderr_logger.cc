@@ -18,7 +18,7 @@ uint64_t ClockMs(clockid_t id) {
          static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
 }
 
-void WriteStderr(std::string_view line) {
+void WriteStderr(LogLevel, std::string_view line) {
   // One write per line keeps lines whole; a short write is not retried
   // forever (bounded), and errors are ignored: logging must never block.
   const char* p = line.data();
@@ -110,15 +110,20 @@ void StderrLogger::ResetRateLimits() {
 
 void StderrLogger::Emit(LogLevel l, std::string_view message) {
   char line[kMaxLine];
-  const uint64_t now = realtime_ms_();
-  const time_t secs = static_cast<time_t>(now / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  int n = std::snprintf(line, sizeof(line),
-                        "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ %s: ",
-                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                        tm.tm_hour, tm.tm_min, tm.tm_sec,
-                        static_cast<unsigned>(now % 1000), LevelName(l).data());
+  int n = 0;
+  if (options_.timestamps) {
+    const uint64_t now = realtime_ms_();
+    const time_t secs = static_cast<time_t>(now / 1000);
+    struct tm tm {};
+    gmtime_r(&secs, &tm);
+    n = std::snprintf(line, sizeof(line),
+                      "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ %s: ",
+                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                      tm.tm_min, tm.tm_sec, static_cast<unsigned>(now % 1000),
+                      LevelName(l).data());
+  } else {
+    n = std::snprintf(line, sizeof(line), "%s: ", LevelName(l).data());
+  }
   size_t len = n > 0 ? static_cast<size_t>(n) : 0;
   // Room for "...\n" at the end.
   const size_t limit = sizeof(line) - 4;
@@ -145,7 +150,7 @@ void StderrLogger::Emit(LogLevel l, std::string_view message) {
     line[len++] = '.';
   }
   line[len++] = '\n';
-  writer_(std::string_view(line, len));
+  writer_(l, std::string_view(line, len));
 }
 
 }  // namespace ftpalg

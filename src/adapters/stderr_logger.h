@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Logger that writes one line per message to stderr (or a test sink):
-// "2024-05-01T12:00:00.123Z info: message". A level filter, and a bounded
-// number of lines per second per level; what is held back is reported as
-// "suppressed N <level> lines" once the second is over.
+// Logger that writes one line per message to stderr (or another writer:
+// syslog, see syslog_logger.h, or a test sink):
+// "2024-05-01T12:00:00.123Z info: message" ("info: message" without the
+// timestamp). A level filter, and a bounded number of lines per second per
+// level; what is held back is reported as "suppressed N <level> lines" once
+// the second is over.
 #pragma once
 
 #include <array>
@@ -17,13 +19,14 @@ namespace ftpalg {
 
 class StderrLogger final : public Logger {
  public:
-  // Writes one complete line (with its '\n').
-  using Writer = std::function<void(std::string_view line)>;
+  // Writes one complete line (with its '\n') of the given level.
+  using Writer = std::function<void(LogLevel level, std::string_view line)>;
   using MillisClock = std::function<uint64_t()>;
 
   struct Options {
     LogLevel min_level = LogLevel::kInfo;
     uint32_t lines_per_second = 200;  // per level; 0: unlimited
+    bool timestamps = true;           // off for syslog, which adds its own
   };
 
   // Defaults: write(2) to fd 2, CLOCK_MONOTONIC for the limit, CLOCK_REALTIME
@@ -36,6 +39,7 @@ class StderrLogger final : public Logger {
   void Log(LogLevel l, std::string_view message) override;
 
   void set_min_level(LogLevel l) { options_.min_level = l; }
+  void set_lines_per_second(uint32_t n) { options_.lines_per_second = n; }
   LogLevel min_level() const { return options_.min_level; }
   // Reports lines held back in a second that is over (call about once a
   // second so the note does not wait for the next message).

@@ -539,6 +539,16 @@ class Plane final : public ConntrackPlane,
     return s;
   }
 
+  std::vector<PlaneCounter> CounterList() const override {
+    std::vector<PlaneCounter> list;
+#define FTPALG_PLANE_LIST(name) list.push_back(PlaneCounter{#name, c_.name, false});
+    FTPALG_PLANE_COUNTERS(FTPALG_PLANE_LIST)
+#undef FTPALG_PLANE_LIST
+    list.push_back(PlaneCounter{"pending", by_target_.size(), true});
+    list.push_back(PlaneCounter{"resolver_cached", by_orig_.size(), true});
+    return list;
+  }
+
  private:
   const std::optional<IpAddress>& PublicFor(Family f) const {
     return f == Family::kV4 ? options_.public_v4 : options_.public_v6;

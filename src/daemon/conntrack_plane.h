@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ftpalg/engine.h"
 #include "ftpalg/expectation.h"
@@ -32,6 +33,14 @@ struct PlaneOptions {
   enum class Mechanism { kAuto, kExpect, kPrecreate } mechanism = Mechanism::kAuto;
   uint32_t max_expectations = 65536;   // global cap
   uint32_t resolver_cache_size = 65536;
+};
+
+// One plane counter for `ftpalgd --stats` (err_* counters are errors by
+// kind; gauges are current sizes, not totals).
+struct PlaneCounter {
+  const char* name;
+  uint64_t value = 0;
+  bool gauge = false;
 };
 
 class ConntrackPlane {
@@ -54,6 +63,8 @@ class ConntrackPlane {
   virtual std::string Describe() const = 0;
   // "name=value ..." for SIGUSR1.
   virtual std::string Counters() const = 0;
+  // The same counters, one entry each, for the stats socket.
+  virtual std::vector<PlaneCounter> CounterList() const { return {}; }
 };
 
 // The same plane over any channel (tests pass a scripted kernel). The

@@ -7,15 +7,19 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <poll.h>
+#include <pwd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
+#include "daemon/control_socket.h"
 #include "daemon/privileges.h"
+#include "daemon/stats_report.h"
 #include "ftpalg/stats.h"
 
 namespace ftpalg {
@@ -46,19 +50,12 @@ uint64_t MonotonicMs() {
          static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
 }
 
-// One row of /proc/net/netfilter/nfnetlink_queue.
-struct KernelQueue {
-  bool found = false;
-  uint32_t portid = 0, total = 0, dropped = 0, user_dropped = 0;
-};
-
 constexpr const char* kQueueStats = "/proc/net/netfilter/nfnetlink_queue";
 // Opened before privileges are dropped: once the daemon is another user (and
 // not dumpable), /proc/self/net is no longer readable by it.
 int g_queue_stats_fd = -1;
 
-KernelQueue ReadKernelQueue(uint16_t queue) {
-  KernelQueue k;
+KernelQueueStats ReadKernelQueue(uint16_t queue) {
   std::string text;
   if (g_queue_stats_fd >= 0 && lseek(g_queue_stats_fd, 0, SEEK_SET) == 0) {
     char buf[4096];
@@ -71,29 +68,15 @@ KernelQueue ReadKernelQueue(uint16_t queue) {
     std::ifstream file(kQueueStats);
     text.assign(std::istreambuf_iterator<char>(file), {});
   }
-  std::istringstream in(text);
-  std::string line;
-  for (int rows = 0; rows < 65536 && std::getline(in, line); ++rows) {
-    std::istringstream f(line);
-    uint32_t num = 0, mode = 0, range = 0;
-    if (!(f >> num >> k.portid >> k.total >> mode >> range >> k.dropped >>
-          k.user_dropped)) {
-      continue;
-    }
-    if (num == queue) {
-      k.found = true;
-      return k;
-    }
-  }
-  return KernelQueue{};
+  return ParseKernelQueue(text, queue);
 }
 
 std::string KernelQueueText(uint16_t queue) {
-  const KernelQueue k = ReadKernelQueue(queue);
-  if (!k.found) return "q" + std::to_string(queue) + "=unbound";
+  const KernelQueueStats k = ReadKernelQueue(queue);
+  if (!k.bound) return "q" + std::to_string(queue) + "=unbound";
   return "q" + std::to_string(queue) + " portid=" + std::to_string(k.portid) +
-         " waiting=" + std::to_string(k.total) +
-         " kernel_dropped=" + std::to_string(k.dropped) +
+         " waiting=" + std::to_string(k.waiting) +
+         " kernel_dropped=" + std::to_string(k.queue_dropped) +
          " user_dropped=" + std::to_string(k.user_dropped);
 }
 
@@ -102,8 +85,8 @@ std::string BindError(uint16_t queue, int err, uint32_t own_portid) {
   std::string s = "cannot bind NFQUEUE queue " + std::to_string(queue) + ": " +
                   std::strerror(err);
   if (err == EPERM) {
-    const KernelQueue k = ReadKernelQueue(queue);
-    if (k.found && k.portid != own_portid) {
+    const KernelQueueStats k = ReadKernelQueue(queue);
+    if (k.bound && k.portid != own_portid) {
       s += ": the queue is already bound by netlink port " +
            std::to_string(k.portid) + " (another ftpalgd or NFQUEUE consumer?)";
     } else {
@@ -115,19 +98,29 @@ std::string BindError(uint16_t queue, int err, uint32_t own_portid) {
   return s;
 }
 
-bool ReadFileBounded(const std::string& path, std::string* text,
+// Reads a config file whole (at most 1 MiB). false + *err (errno) + *error.
+bool ReadFileBounded(const std::string& path, std::string* text, int* err,
                      std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "--config: cannot read '" + EscapeForLog(path, 200) +
-             "': " + std::strerror(errno);
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  *err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    char buf[8192];
+    ssize_t n = 0;
+    text->clear();
+    while (text->size() <= kMaxConfigBytes &&
+           (n = read(fd, buf, sizeof(buf))) > 0) {
+      text->append(buf, static_cast<size_t>(n));
+    }
+    if (n < 0) *err = errno;
+    close(fd);
+  }
+  if (*err != 0) {
+    *error = "cannot read config file '" + EscapeForLog(path, 200) +
+             "': " + std::strerror(*err);
     return false;
   }
-  text->assign(kMaxConfigBytes + 1, '\0');
-  in.read(text->data(), static_cast<std::streamsize>(text->size()));
-  text->resize(static_cast<size_t>(in.gcount()));
   if (text->size() > kMaxConfigBytes) {
-    *error = "--config: file larger than 1 MiB";
+    *error = path + ": config file larger than 1 MiB";
     return false;
   }
   return true;
@@ -183,30 +176,41 @@ PlaneOptions MakePlaneOptions(const DaemonOptions& o) {
   return p;
 }
 
+std::string DefaultConfigPath() {
+  if (const char* env = std::getenv("FTPALGD_DEFAULT_CONFIG")) return env;
+  return FTPALG_DEFAULT_CONFIG;
+}
+
 bool LoadOptions(const std::vector<std::string>& args, DaemonOptions* out,
                  std::string* error) {
   const std::vector<std::string_view> views(args.begin(), args.end());
   DaemonOptions cli;
   if (!ParseArgs(views, &cli, error)) return false;
-  if (cli.config_file.empty() || cli.help || cli.version) {
+  if (cli.help || cli.version) {
     *out = cli;
     return true;
   }
-  std::string text;
-  if (!ReadFileBounded(cli.config_file, &text, error)) return false;
-  std::vector<std::string> file_args;
-  if (!ConfigTextToArgs(text, &file_args, error)) {
-    *error = cli.config_file + ": " + *error;
-    return false;
-  }
+  // A named file must exist; the default one may be missing.
+  const bool named = !cli.config_file.empty();
+  std::string path = named ? cli.config_file : DefaultConfigPath();
   DaemonOptions merged;
-  const std::vector<std::string_view> file_views(file_args.begin(),
-                                                 file_args.end());
-  if (!ParseArgs(file_views, &merged, error)) {
-    *error = cli.config_file + ": " + *error;
-    return false;
+  if (!path.empty()) {
+    std::string text;
+    int err = 0;
+    if (ReadFileBounded(path, &text, &err, error)) {
+      if (!ParseConfigText(path, text, &merged, error)) return false;
+    } else if (named || err != ENOENT) {
+      return false;
+    } else {
+      path.clear();
+    }
   }
   if (!ParseArgs(views, &merged, error)) return false;
+  merged.config_file = path;
+  if (const std::string e = CheckOptionCombination(merged); !e.empty()) {
+    *error = e;
+    return false;
+  }
   *out = merged;
   return true;
 }
@@ -225,6 +229,10 @@ class Daemon {
   void Error(const std::string& s) { logger_.Log(LogLevel::kError, s); }
   void LogCounters();
   void Reload();
+  StatsSnapshot Snapshot() const;
+  void OpenControlSocket();
+  // Logs a kernel queue that overflowed since the last call (once a second).
+  void CheckQueueOverflow();
   // True when the daemon must stop.
   bool HandleSignals(int fd);
 
@@ -237,7 +245,88 @@ class Daemon {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<NfqueueSocket> socket_;
   std::unique_ptr<QueueHandler> handler_;
+  std::unique_ptr<ControlServer> control_;
+  uint64_t start_ms_ = 0;
+  KernelQueueStats last_queue_[2];
 };
+
+StatsSnapshot Daemon::Snapshot() const {
+  StatsSnapshot s;
+  s.uptime_s = (MonotonicMs() - start_ms_) / 1000;
+  s.sessions_active = engine_->session_count();
+  s.data_syns = handler_->data_syns();
+  s.unknown_queue = handler_->unknown_queue();
+  s.log_suppressed = logger_.suppressed_total();
+  s.engine = stats_;
+  s.plane = plane_->CounterList();
+  s.nfqueue = socket_->counters();
+  for (uint16_t q : {options_.queue, options_.data_queue()}) {
+    s.queues.push_back(ReadKernelQueue(q));
+  }
+  return s;
+}
+
+void Daemon::OpenControlSocket() {
+  if (options_.stats_socket.empty()) {
+    Info("stats socket: none (--stats-socket none)");
+    return;
+  }
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!options_.user.empty()) {
+    // CheckPrivileges already found the user.
+    if (const struct passwd* pw = getpwnam(options_.user.c_str())) {
+      uid = pw->pw_uid;
+      gid = pw->pw_gid;
+    }
+  }
+  std::string error;
+  control_ = ControlServer::Open(options_.stats_socket, uid, gid, &error);
+  if (!control_) {
+    // Counters stay available through SIGUSR1; packets matter more.
+    logger_.Log(LogLevel::kWarn, "stats socket disabled: " + error);
+    return;
+  }
+  control_->AddCommand(
+      "stats", "counters; stats [text|prometheus]",
+      [this](std::string_view format) -> std::string {
+        if (format.empty() || format == "text") return FormatStatsText(Snapshot());
+        if (format == "prometheus") return FormatStatsPrometheus(Snapshot());
+        return "error: stats: unknown format (text, prometheus)\n";
+      });
+  Info("stats socket " + options_.stats_socket + " (ftpalgd --stats)");
+}
+
+void Daemon::CheckQueueOverflow() {
+  const uint16_t queues[2] = {options_.queue, options_.data_queue()};
+  for (int i = 0; i < 2; ++i) {
+    const KernelQueueStats k = ReadKernelQueue(queues[i]);
+    const KernelQueueStats& last = last_queue_[i];
+    if (k.bound && last.bound && k.portid == last.portid) {
+      const std::string q = "queue " + std::to_string(queues[i]);
+      if (k.queue_dropped != last.queue_dropped) {
+        logger_.Log(LogLevel::kWarn,
+                    "LIMIT " + q + " full (--queue-maxlen " +
+                        std::to_string(options_.queue_maxlen) + "): " +
+                        std::to_string(k.queue_dropped - last.queue_dropped) +
+                        " packets " +
+                        (options_.fail_closed ? "dropped (fail-closed)"
+                                              : "passed unchanged (fail-open)") +
+                        " in the last second, " +
+                        std::to_string(k.queue_dropped) + " in all");
+      }
+      if (k.user_dropped != last.user_dropped) {
+        logger_.Log(LogLevel::kWarn,
+                    "LIMIT " + q + ": " +
+                        std::to_string(k.user_dropped - last.user_dropped) +
+                        " packets lost: the netlink socket's receive buffer "
+                        "was full, in the last second, " +
+                        std::to_string(k.user_dropped) + " in all");
+      }
+    }
+    last_queue_[i] = k;
+  }
+}
 
 void Daemon::LogCounters() {
   Info("counters: sessions=" + std::to_string(engine_->session_count()) +
@@ -259,15 +348,18 @@ void Daemon::Reload() {
     return;
   }
   logger_.set_min_level(fresh.log_level);
+  logger_.set_lines_per_second(fresh.log_rate);
   logger_.ResetRateLimits();
   DaemonOptions compare = fresh;
   compare.log_level = options_.log_level;
+  compare.log_rate = options_.log_rate;
   if (DescribeOptions(compare) != DescribeOptions(options_)) {
     logger_.Log(LogLevel::kWarn,
-                "reload: only --log-level changes live; restart ftpalgd for: " +
-                    DescribeOptions(fresh));
+                "reload: only --log-level and --log-rate change live; restart "
+                "ftpalgd for: " + DescribeOptions(fresh));
   }
   options_.log_level = fresh.log_level;
+  options_.log_rate = fresh.log_rate;
   Info("reloaded: " + DescribeOptions(options_) + "; log rate limits reset");
 }
 
@@ -359,6 +451,7 @@ int Daemon::Run() {
   // Every socket is open: keep CAP_NET_ADMIN alone (and leave root).
   UniqueFd queue_stats(open(kQueueStats, O_RDONLY | O_CLOEXEC));
   g_queue_stats_fd = queue_stats.get();
+  OpenControlSocket();
   std::string privileges;
   if (!DropPrivileges(options_.user, &privileges, &error)) {
     Error("dropping privileges: " + error);
@@ -378,15 +471,24 @@ int Daemon::Run() {
             : "fail-open: packets pass unchanged when the queue overflows") +
        "; rules use --queue-bypass");
   Info("conntrack: " + plane_->Describe());
+  start_ms_ = MonotonicMs();
+  CheckQueueOverflow();  // the baseline
   Info("ready");
 
   int status = 0;
   bool stop = false;
+  constexpr size_t kMaxFds = 16;
   while (!stop) {
-    struct pollfd fds[3] = {{socket_->fd(), POLLIN, 0},
-                            {sig_fd.get(), POLLIN, 0},
-                            {timer_fd.get(), POLLIN, 0}};
-    const int n = poll(fds, 3, -1);
+    struct pollfd fds[kMaxFds] = {{socket_->fd(), POLLIN, 0},
+                                  {sig_fd.get(), POLLIN, 0},
+                                  {timer_fd.get(), POLLIN, 0}};
+    size_t nfds = 3;
+    int timeout = -1;
+    if (control_) {
+      nfds += control_->PollFds(fds + 3, kMaxFds - 3);
+      timeout = control_->NextTimeoutMs(MonotonicMs());
+    }
+    const int n = poll(fds, nfds, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       Error(std::string("poll: ") + std::strerror(errno));
@@ -402,8 +504,11 @@ int Daemon::Run() {
       const uint64_t now = MonotonicMs();
       engine_->Expire(now);
       plane_->Expire(now);
+      CheckQueueOverflow();
       logger_.FlushSuppressed();
     }
+    // After the packets: a stats client never delays them.
+    if (control_) control_->OnPoll(fds + 3, nfds - 3, MonotonicMs());
     if ((fds[1].revents & POLLIN) != 0) stop = HandleSignals(sig_fd.get());
   }
 
@@ -420,6 +525,7 @@ int Daemon::Run() {
   engine_->Shutdown();
   plane_->RemoveAll();
   LogCounters();
+  control_.reset();
   g_queue_stats_fd = -1;
   Info("stopped");
   logger_.FlushSuppressed();

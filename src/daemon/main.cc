@@ -5,8 +5,31 @@
 #include <vector>
 
 #include "adapters/stderr_logger.h"
+#include "adapters/syslog_logger.h"
+#include "daemon/control_socket.h"
 #include "daemon/live.h"
 #include "daemon/options.h"
+
+namespace {
+
+// ftpalgd --stats [--prometheus]: asks the running daemon.
+int RunStatsClient(const ftpalg::DaemonOptions& options) {
+  std::string answer, error;
+  const char* request = options.prometheus ? "stats prometheus" : "stats text";
+  if (!ftpalg::ControlRequest(options.stats_socket, request, &answer, &error)) {
+    std::fprintf(stderr, "ftpalgd: %s\n", error.c_str());
+    return 1;
+  }
+  if (answer.rfind("error: ", 0) == 0) {
+    std::fprintf(stderr, "ftpalgd: %s: %s", options.stats_socket.c_str(),
+                 answer.c_str());
+    return 1;
+  }
+  std::fputs(answer.c_str(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using ftpalg::DaemonOptions;
@@ -22,13 +45,24 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (options.version) {
-    std::printf("ftpalgd %s\n", std::string(ftpalg::kVersion).c_str());
+    std::fputs(ftpalg::VersionText().c_str(), stdout);
     return 0;
   }
+  if (options.print_config) {
+    std::fputs(ftpalg::ConfigText(options).c_str(), stdout);
+    return 0;
+  }
+  if (options.stats) return RunStatsClient(options);
   if (options.check) return ftpalg::RunCheck(options, stdout);
 
   ftpalg::StderrLogger::Options log_options;
   log_options.min_level = options.log_level;
-  ftpalg::StderrLogger logger(log_options);
+  log_options.lines_per_second = options.log_rate;
+  ftpalg::StderrLogger::Writer writer;
+  if (options.log_target == ftpalg::LogTarget::kSyslog) {
+    log_options.timestamps = false;
+    writer = ftpalg::OpenSyslogWriter();
+  }
+  ftpalg::StderrLogger logger(log_options, std::move(writer));
   return ftpalg::RunDaemon(args, options, logger);
 }

@@ -55,9 +55,23 @@ constexpr Spec kSpecs[] = {
     {"mechanism", Kind::kValue},   {"log-level", Kind::kValue},
     {"fail-closed", Kind::kFlag},  {"fail-open", Kind::kFlag},
     {"no-batch", Kind::kFlag},     {"user", Kind::kValue},
+    {"log-target", Kind::kValue},  {"log-rate", Kind::kValue},
+    {"stats-socket", Kind::kValue},
     {"config", Kind::kValue},      {"check", Kind::kFlag},
+    {"print-config", Kind::kFlag}, {"stats", Kind::kFlag},
+    {"prometheus", Kind::kFlag},
     {"help", Kind::kFlag},         {"version", Kind::kFlag},
 };
+
+// Actions and the file itself: command line only.
+bool CommandLineOnly(std::string_view name) {
+  return name == "config" || name == "check" || name == "print-config" ||
+         name == "stats" || name == "prometheus" || name == "help" ||
+         name == "version";
+}
+
+// A unix socket path fits in sockaddr_un (108 bytes with its NUL).
+constexpr size_t kMaxSocketPath = 107;
 
 const Spec* FindSpec(std::string_view name) {
   for (const Spec& s : kSpecs) {
@@ -188,6 +202,47 @@ bool Apply(std::string_view name, std::string_view value, PassState& pass,
       return false;
     }
     o->user = std::string(value);
+  } else if (name == "log-target") {
+    if (value == "stderr") {
+      o->log_target = LogTarget::kStderr;
+    } else if (value == "syslog") {
+      o->log_target = LogTarget::kSyslog;
+    } else {
+      *error = "--log-target: " + Quote(value) + " is not one of stderr, syslog";
+      return false;
+    }
+  } else if (name == "log-rate") {
+    if (!ParseBounded(value, 0, 1000000, &n)) {
+      return NumberError(name, value, 0, 1000000, error);
+    }
+    o->log_rate = static_cast<uint32_t>(n);
+  } else if (name == "stats-socket") {
+    if (value == "none") {
+      o->stats_socket.clear();
+    } else if (value.empty() || value[0] != '/') {
+      *error = "--stats-socket: " + Quote(value) +
+               " is not an absolute path (or none)";
+      return false;
+    } else if (value.size() > kMaxSocketPath) {
+      *error = "--stats-socket: path longer than " +
+               std::to_string(kMaxSocketPath) + " bytes";
+      return false;
+    } else {
+      for (char c : value) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          *error = "--stats-socket: " + Quote(value) +
+                   " contains control characters";
+          return false;
+        }
+      }
+      o->stats_socket = std::string(value);
+    }
+  } else if (name == "print-config") {
+    o->print_config = true;
+  } else if (name == "stats") {
+    o->stats = true;
+  } else if (name == "prometheus") {
+    o->prometheus = true;
   } else if (name == "config") {
     if (value.empty() || value.size() > 4096) {
       *error = "--config: a file name is needed";
@@ -205,6 +260,10 @@ bool Apply(std::string_view name, std::string_view value, PassState& pass,
 }
 
 }  // namespace
+
+std::string_view LogTargetName(LogTarget t) {
+  return t == LogTarget::kSyslog ? "syslog" : "stderr";
+}
 
 std::string_view MechanismName(Mechanism m) {
   switch (m) {
@@ -256,13 +315,19 @@ bool ParseArgs(const std::vector<std::string_view>& args,
   return true;
 }
 
-bool ConfigTextToArgs(std::string_view text, std::vector<std::string>* args,
-                      std::string* error) {
+bool ParseConfigText(std::string_view file_name, std::string_view text,
+                     DaemonOptions* options, std::string* error) {
+  const std::string file(file_name);
   if (text.size() > 1024 * 1024) {
-    *error = "config file larger than 1 MiB";
+    *error = file + ": larger than 1 MiB";
     return false;
   }
+  PassState pass;
   size_t line_no = 0;
+  auto fail = [&](const std::string& reason) {
+    *error = file + ":" + std::to_string(line_no) + ": " + reason;
+    return false;
+  };
   while (!text.empty()) {
     ++line_no;
     const size_t nl = text.find('\n');
@@ -279,28 +344,31 @@ bool ConfigTextToArgs(std::string_view text, std::vector<std::string>* args,
     while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
     if (name.substr(0, 2) == "--") name.remove_prefix(2);
     const Spec* spec = FindSpec(name);
-    const std::string where = "config line " + std::to_string(line_no) + ": ";
-    if (spec == nullptr) {
-      *error = where + "unknown option " + Quote(name);
-      return false;
-    }
-    if (name == "config" || name == "check" || name == "help" ||
-        name == "version") {
-      *error = where + Quote(name) + " is not allowed in a config file";
-      return false;
+    if (spec == nullptr) return fail("unknown option " + Quote(name));
+    if (CommandLineOnly(name)) {
+      return fail(Quote(name) + " is not allowed in a config file");
     }
     if (spec->kind == Kind::kFlag && !value.empty()) {
-      *error = where + Quote(name) + " takes no value";
-      return false;
+      return fail(Quote(name) + " takes no value");
     }
     if (spec->kind == Kind::kValue && value.empty()) {
-      *error = where + Quote(name) + " needs a value";
-      return false;
+      return fail(Quote(name) + " needs a value");
     }
-    args->push_back("--" + std::string(name));
-    if (spec->kind == Kind::kValue) args->emplace_back(value);
+    std::string reason;
+    if (!Apply(name, value, pass, options, &reason)) return fail(reason);
   }
   return true;
+}
+
+std::string CheckOptionCombination(const DaemonOptions& o) {
+  if (o.prometheus && !o.stats) return "--prometheus is only used with --stats";
+  const int actions = (o.check ? 1 : 0) + (o.print_config ? 1 : 0) +
+                      (o.stats ? 1 : 0);
+  if (actions > 1) return "--check, --print-config and --stats exclude each other";
+  if (o.stats && o.stats_socket.empty()) {
+    return "--stats: the stats socket is disabled (--stats-socket none)";
+  }
+  return "";
 }
 
 EngineConfig MakeEngineConfig(const DaemonOptions& o) {
@@ -340,16 +408,53 @@ std::string DescribeOptions(const DaemonOptions& o) {
        " max-expectations=" + std::to_string(c.max_expectations) + "/" +
        std::to_string(c.max_expectations_per_session) + "-per-session" +
        " mechanism=" + std::string(MechanismName(o.mechanism)) +
-       " log-level=" + std::string(LevelName(o.log_level));
+       " log-level=" + std::string(LevelName(o.log_level)) +
+       " log-target=" + std::string(LogTargetName(o.log_target)) +
+       " log-rate=" + std::to_string(o.log_rate) +
+       " stats-socket=" + (o.stats_socket.empty() ? "none" : o.stats_socket);
   if (o.no_batch) s += " no-batch";
   if (!o.user.empty()) s += " user=" + o.user;
   return s;
 }
 
+std::string ConfigText(const DaemonOptions& o) {
+  const EngineConfig c = MakeEngineConfig(o);
+  std::string s = "# ftpalgd " + std::string(kVersion) +
+                  ": effective configuration (defaults included)\n";
+  s += "# config file: " + (o.config_file.empty() ? "none" : o.config_file) + "\n";
+  s += "queue " + std::to_string(o.queue) + "\n";
+  if (!o.public_v4 && !o.public_v6) {
+    s += "# public-ip (unset: learned per connection from conntrack)\n";
+  }
+  for (const auto& a : {o.public_v4, o.public_v6}) {
+    if (a) s += "public-ip " + a->ToString() + "\n";
+  }
+  for (const Cidr& p : c.inside) s += "inside " + p.ToString() + "\n";
+  for (uint16_t p : c.control_ports) s += "control-port " + std::to_string(p) + "\n";
+  s += "max-sessions " + std::to_string(c.max_sessions) + "\n";
+  s += "max-expectations " + std::to_string(c.max_expectations) + "\n";
+  s += "max-expectations-per-session " +
+       std::to_string(c.max_expectations_per_session) + "\n";
+  s += "queue-maxlen " + std::to_string(o.queue_maxlen) + "\n";
+  s += "mechanism " + std::string(MechanismName(o.mechanism)) + "\n";
+  s += "log-level " + std::string(LevelName(o.log_level)) + "\n";
+  s += "log-target " + std::string(LogTargetName(o.log_target)) + "\n";
+  s += "log-rate " + std::to_string(o.log_rate) + "\n";
+  s += o.fail_closed ? "fail-closed\n" : "fail-open\n";
+  s += o.no_batch ? "no-batch\n" : "# no-batch (unset: verdicts are batched)\n";
+  s += o.user.empty() ? "# user (unset: stays root, keeping only CAP_NET_ADMIN)\n"
+                      : "user " + o.user + "\n";
+  s += "stats-socket " + (o.stats_socket.empty() ? "none" : o.stats_socket) + "\n";
+  return s;
+}
+
 std::string UsageText() {
-  return R"(usage: ftpalgd [options]
+  return R"(Usage: ftpalgd [OPTION]...
 Transparent FTP ALG for a Linux NAT gateway (NFQUEUE + ctnetlink). Runs in
-the foreground; install the rules first with `scripts/ftpalg-rules install`.
+the foreground; install the rules first with `ftpalg-rules install`
+(scripts/ftpalg-rules in the source tree).
+Options are read from /etc/ftpalg/ftpalgd.conf when it exists (see --config),
+then from the command line, which overrides the file.
 
   --queue N            control queue (default 0); data SYNs use queue N+1
   --public-ip ADDR     public address override, one IPv4 and/or one IPv6
@@ -363,31 +468,61 @@ the foreground; install the rules first with `scripts/ftpalg-rules install`.
   --max-expectations-per-session N
                        pending data connections per session (1..1024,
                        default 8); the oldest is withdrawn beyond this
-  --queue-maxlen N     packets the kernel may hold per queue (default 4096)
+  --queue-maxlen N     packets the kernel may hold per queue (16..1048576,
+                       default 4096)
   --mechanism M        data connections: auto (default), expect, precreate
   --log-level L        debug, info (default), warn, error
-  --fail-closed        drop packets when the queue overflows (default:
-                       fail-open, they pass unchanged); the rules always
-                       use --queue-bypass, so a stopped daemon never blocks
+  --log-target T       stderr (default; timestamped lines) or syslog
+                       (facility daemon, ident ftpalgd)
+  --log-rate N         log lines per second per level (0..1000000, default
+                       200; 0: unlimited); the rest is counted and reported
+  --fail-closed        drop packets when the queue overflows
+  --fail-open          let them pass unchanged when it overflows (default);
+                       the rules always use --queue-bypass, so a stopped
+                       daemon never blocks traffic
   --no-batch           send one verdict per packet, at once (benchmarks;
                        default: batch verdicts per queue and wakeup)
   --user NAME          after opening its sockets, switch to user NAME (its
                        uid and primary gid), keeping only CAP_NET_ADMIN;
                        without it ftpalgd stays root but also keeps only
-                       CAP_NET_ADMIN. A --config file must stay readable
+                       CAP_NET_ADMIN. The config file must stay readable
                        by NAME for SIGHUP reloads
-  --config FILE        read options from FILE ("name value" per line, '#'
-                       comments); the command line overrides it; SIGHUP
-                       re-reads it
+  --stats-socket PATH  unix socket for --stats (default
+                       /run/ftpalg/ftpalgd.sock, mode 0600, owned by the
+                       daemon's user; its directory is created 0755 if
+                       missing); none: no socket
+
+Actions (command line only):
+  --config FILE        read options from FILE instead of the default file
+                       ("name value" per line, '#' comment lines); a named
+                       file must exist; SIGHUP re-reads it
   --check              probe the kernel and report readiness (exit 0 ready,
                        1 not ready)
-  --help, --version
+  --print-config       print the effective configuration in config-file
+                       syntax, every option with its value, and exit
+  --stats              print the running daemon's counters (from
+                       --stats-socket): one "name value" per line
+  --prometheus         with --stats: Prometheus text exposition format
+  -h, --help           display this help and exit
+  -V, --version        output version information and exit
 
-Signals: TERM/INT stop cleanly; HUP reloads (re-reads --config, applies the
-log level, names settings that need a restart, resets log rate limits);
-USR1 logs counters.
-Exit status: 0 clean stop, 1 runtime/permission failure, 2 bad options.
+Signals: TERM/INT stop cleanly; HUP reloads (re-reads the config file,
+applies --log-level and --log-rate, names settings that need a restart,
+resets log rate limits); USR1 logs counters.
+Environment: FTPALGD_DEFAULT_CONFIG replaces the default config file path
+(empty: no default file).
+Exit status: 0 success, 1 runtime/permission failure (or not ready, or no
+daemon to ask), 2 bad options or config file.
 )";
+}
+
+std::string VersionText() {
+  return "ftpalgd (ftpalg) " + std::string(kVersion) + "\n"
+         "Copyright (C) 2026 the ftpalg authors.\n"
+         "License GPLv2+: GNU GPL version 2 or later "
+         "<https://gnu.org/licenses/gpl.html>.\n"
+         "This is free software: you are free to change and redistribute it.\n"
+         "There is NO WARRANTY, to the extent permitted by law.\n";
 }
 
 }  // namespace ftpalg

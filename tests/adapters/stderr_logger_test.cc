@@ -18,7 +18,7 @@ struct Harness {
     o.min_level = min;
     o.lines_per_second = per_second;
     return StderrLogger(
-        o, [this](std::string_view l) { lines.emplace_back(l); },
+        o, [this](LogLevel, std::string_view l) { lines.emplace_back(l); },
         [this] { return mono_ms; }, [this] { return real_ms; });
   }
 };

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// ftpalgd's counters as `ftpalgd --stats` prints them: a snapshot of every
+// counter the daemon keeps, formatted as plain text ("name value" per line,
+// grouped under '#' headings) or as Prometheus text exposition format
+// (ftpalg_* metrics, HELP and TYPE lines, refusals by `reason`, errors by
+// `kind`, kernel queues by `queue`). Pure formatting: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/nfqueue_socket.h"
+#include "daemon/conntrack_plane.h"
+#include "ftpalg/stats.h"
+
+namespace ftpalg {
+
+// One row of /proc/net/netfilter/nfnetlink_queue.
+struct KernelQueueStats {
+  uint16_t queue = 0;
+  bool bound = false;          // a row exists (someone has the queue bound)
+  uint32_t portid = 0;
+  uint32_t waiting = 0;        // packets queued, not yet read
+  uint32_t queue_dropped = 0;  // queue full (fail-open: passed unchanged)
+  uint32_t user_dropped = 0;   // the netlink socket could not take them
+};
+
+struct StatsSnapshot {
+  uint64_t uptime_s = 0;
+  uint64_t sessions_active = 0;
+  uint64_t data_syns = 0;      // packets from the data-SYN queue
+  uint64_t unknown_queue = 0;  // packets from a queue that is not ours
+  uint64_t log_suppressed = 0; // log lines held back by the rate limit
+  Stats engine;
+  std::vector<PlaneCounter> plane;
+  QueueCounters nfqueue;
+  std::vector<KernelQueueStats> queues;
+};
+
+std::string FormatStatsText(const StatsSnapshot& s);
+std::string FormatStatsPrometheus(const StatsSnapshot& s);
+
+// What an engine counter (a Stats field name) counts; "" if unknown.
+std::string_view EngineCounterHelp(std::string_view field);
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string EscapePrometheusLabel(std::string_view value);
+
+// Parses /proc/net/netfilter/nfnetlink_queue text; the row of `queue`
+// (bound = false when there is none).
+KernelQueueStats ParseKernelQueue(std::string_view proc_text, uint16_t queue);
+
+}  // namespace ftpalg
