@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon/stats_report.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace ftpalg {
+namespace {
+
+StatsSnapshot Sample() {
+  StatsSnapshot s;
+  s.uptime_s = 42;
+  s.sessions_active = 3;
+  s.data_syns = 5;
+  s.log_suppressed = 7;
+  s.engine.packets = 100;
+  s.engine.rewrites = 4;
+  s.engine.expectations = 6;
+  s.engine.refused = 2;
+  s.engine.refused_bounce = 1;
+  s.engine.refused_limit = 1;
+  s.plane = {{"installs", 6, false},
+             {"related_created", 2, false},
+             {"snapshot_write_us", 900, false},
+             {"err_enoent", 3, false},
+             {"err_eperm", 0, false},
+             {"pending", 4, true}};
+  s.nfqueue.received = 120;
+  s.nfqueue.enobufs = 1;
+  KernelQueueStats q0;
+  q0.queue = 0;
+  q0.bound = true;
+  q0.portid = 77;
+  q0.queue_dropped = 11;
+  q0.user_dropped = 12;
+  KernelQueueStats q1;
+  q1.queue = 1;
+  s.queues = {q0, q1};
+  return s;
+}
+
+std::map<std::string, std::string> TextValues(const std::string& text) {
+  std::map<std::string, std::string> v;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t sp = line.find(' ');
+    v[line.substr(0, sp)] = line.substr(sp + 1);
+  }
+  return v;
+}
+
+TEST(StatsReportTest, TextIsOneNameValuePerLineInGroups) {
+  const std::string text = FormatStatsText(Sample());
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  const std::regex line_re("^(# .+|[a-z][a-z0-9_]* [0-9]+)$");
+  std::istringstream in(text);
+  std::string line;
+  std::set<std::string> names;
+  std::vector<std::string> headings;
+  while (std::getline(in, line)) {
+    EXPECT_TRUE(std::regex_match(line, line_re)) << "bad line: " << line;
+    if (line[0] == '#') {
+      headings.push_back(line);
+      continue;
+    }
+    EXPECT_TRUE(names.insert(line.substr(0, line.find(' '))).second)
+        << "duplicate name: " << line;
+  }
+  EXPECT_EQ(headings, (std::vector<std::string>{
+                          "# ftpalgd 0.1.0", "# engine", "# conntrack plane",
+                          "# nfqueue socket",
+                          "# kernel queues (/proc/net/netfilter/nfnetlink_queue)"}));
+  const auto v = TextValues(text);
+  EXPECT_EQ(v.at("uptime_seconds"), "42");
+  EXPECT_EQ(v.at("sessions_active"), "3");
+  EXPECT_EQ(v.at("rewrites"), "4");
+  EXPECT_EQ(v.at("expectations"), "6");
+  EXPECT_EQ(v.at("refused_bounce"), "1");
+  EXPECT_EQ(v.at("plane_installs"), "6");
+  EXPECT_EQ(v.at("plane_err_enoent"), "3");
+  EXPECT_EQ(v.at("plane_pending"), "4");
+  EXPECT_EQ(v.at("nfqueue_received"), "120");
+  EXPECT_EQ(v.at("nfqueue_enobufs"), "1");
+  EXPECT_EQ(v.at("queue0_queue_dropped"), "11");
+  EXPECT_EQ(v.at("queue0_user_dropped"), "12");
+  EXPECT_EQ(v.at("queue1_bound"), "0");
+  EXPECT_EQ(v.count("queue1_queue_dropped"), 0u);
+  // Every engine counter is there, zero or not.
+#define FTPALG_EXPECT_TEXT(name) EXPECT_EQ(v.count(#name), 1u) << #name;
+  FTPALG_STATS(FTPALG_EXPECT_TEXT)
+#undef FTPALG_EXPECT_TEXT
+}
+
+TEST(StatsReportTest, EveryEngineCounterHasHelp) {
+#define FTPALG_EXPECT_HELP(name) EXPECT_FALSE(EngineCounterHelp(#name).empty()) << #name;
+  FTPALG_STATS(FTPALG_EXPECT_HELP)
+#undef FTPALG_EXPECT_HELP
+  EXPECT_TRUE(EngineCounterHelp("no_such_counter").empty());
+}
+
+// A strict reader of the Prometheus text exposition format (version 0.0.4):
+// every line is HELP, TYPE or a sample; each family has one HELP and one
+// TYPE before its samples, and its samples are contiguous; names and label
+// names match the grammar; label values use only \\ \" \n escapes; no
+// sample appears twice; counters end in _total.
+struct Exposition {
+  std::map<std::string, std::string> type;                 // family -> type
+  std::map<std::string, std::map<std::string, std::string>> samples;  // family -> labels -> value
+};
+
+::testing::AssertionResult ParseExposition(const std::string& text, Exposition* out) {
+  const std::regex help_re(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$)");
+  const std::regex type_re(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$)");
+  const std::regex sample_re(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (0|[1-9][0-9]*)$)");
+  const std::regex label_re(
+      R"(^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\\\|\\"|\\n)*)\"(,|$))");
+  if (text.empty() || text.back() != '\n') {
+    return ::testing::AssertionFailure() << "does not end with a newline";
+  }
+  std::set<std::string> helped, closed;
+  std::string current;
+  std::istringstream in(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    std::smatch m;
+    auto fail = [&](const std::string& why) {
+      return ::testing::AssertionFailure() << "line " << n << " (" << line << "): " << why;
+    };
+    if (std::regex_match(line, m, help_re)) {
+      const std::string f = m[1];
+      if (!helped.insert(f).second) return fail("second HELP");
+      if (out->type.count(f)) return fail("HELP after TYPE");
+      if (!current.empty()) closed.insert(current);
+      current = f;
+      if (m[2].str().find('\\') != std::string::npos &&
+          !std::regex_search(m[2].str(), std::regex(R"(\\[\\n])"))) {
+        return fail("bad escape in HELP");
+      }
+      continue;
+    }
+    if (std::regex_match(line, m, type_re)) {
+      const std::string f = m[1];
+      if (f != current) return fail("TYPE not right after its HELP");
+      if (!out->type.emplace(f, m[2]).second) return fail("second TYPE");
+      if (m[2] == "counter" && (f.size() < 6 || f.substr(f.size() - 6) != "_total")) {
+        return fail("counter name without _total");
+      }
+      continue;
+    }
+    if (!std::regex_match(line, m, sample_re)) return fail("not HELP, TYPE or a sample");
+    const std::string f = m[1];
+    if (f != current || !out->type.count(f)) return fail("sample outside its family");
+    if (closed.count(f)) return fail("family samples not contiguous");
+    std::string labels = m[3];
+    std::string canonical;
+    while (!labels.empty()) {
+      std::smatch lm;
+      if (!std::regex_search(labels, lm, label_re)) return fail("bad label syntax");
+      canonical += lm[1].str() + "=" + lm[2].str() + ";";
+      labels = lm.suffix();
+    }
+    if (m[2].matched && canonical.empty()) return fail("empty label set");
+    if (!out->samples[f].emplace(canonical, m[4]).second) return fail("duplicate sample");
+  }
+  for (const auto& [f, t] : out->type) {
+    if (!out->samples.count(f)) return ::testing::AssertionFailure() << f << " has no samples";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(StatsReportTest, PrometheusIsStrictlyValid) {
+  const std::string text = FormatStatsPrometheus(Sample());
+  Exposition e;
+  ASSERT_TRUE(ParseExposition(text, &e)) << text;
+  for (const auto& [family, type] : e.type) {
+    EXPECT_EQ(family.rfind("ftpalg_", 0), 0u) << family;
+  }
+  EXPECT_EQ(e.type.at("ftpalg_info"), "gauge");
+  EXPECT_EQ(e.samples.at("ftpalg_info").at("version=0.1.0;"), "1");
+  EXPECT_EQ(e.type.at("ftpalg_uptime_seconds"), "gauge");
+  EXPECT_EQ(e.samples.at("ftpalg_uptime_seconds").at(""), "42");
+  EXPECT_EQ(e.type.at("ftpalg_sessions_active"), "gauge");
+  EXPECT_EQ(e.type.at("ftpalg_rewrites_total"), "counter");
+  EXPECT_EQ(e.samples.at("ftpalg_rewrites_total").at(""), "4");
+  EXPECT_EQ(e.samples.at("ftpalg_expectations_total").at(""), "6");
+  EXPECT_EQ(e.samples.at("ftpalg_packets_total").at(""), "100");
+  // Refusals: one metric, a reason label per cause (every cause listed).
+  const auto& refusals = e.samples.at("ftpalg_refusals_total");
+  EXPECT_EQ(refusals.at("reason=bounce;"), "1");
+  EXPECT_EQ(refusals.at("reason=limit;"), "1");
+  EXPECT_EQ(refusals.at("reason=low_port;"), "0");
+  EXPECT_EQ(refusals.size(), 10u);
+  EXPECT_EQ(e.samples.at("ftpalg_refused_announcements_total").at(""), "2");
+  // Errors by kind.
+  EXPECT_EQ(e.samples.at("ftpalg_conntrack_errors_total").at("kind=enoent;"), "3");
+  EXPECT_EQ(e.samples.at("ftpalg_conntrack_errors_total").at("kind=eperm;"), "0");
+  EXPECT_EQ(e.samples.at("ftpalg_nfqueue_errors_total").at("kind=enobufs;"), "1");
+  EXPECT_EQ(e.samples.at("ftpalg_plane_installs_total").at(""), "6");
+  EXPECT_EQ(e.samples.at("ftpalg_plane_related_created_total").at(""), "2");
+  EXPECT_EQ(e.samples.at("ftpalg_plane_snapshot_write_microseconds_total").at(""), "900");
+  EXPECT_EQ(e.type.at("ftpalg_plane_pending"), "gauge");
+  EXPECT_EQ(e.samples.at("ftpalg_plane_pending").at(""), "4");
+  // Kernel queue drops by queue; an unbound queue only says so.
+  EXPECT_EQ(e.samples.at("ftpalg_queue_dropped_total").at("queue=0;"), "11");
+  EXPECT_EQ(e.samples.at("ftpalg_queue_user_dropped_total").at("queue=0;"), "12");
+  EXPECT_EQ(e.samples.at("ftpalg_queue_bound").at("queue=1;"), "0");
+  EXPECT_EQ(e.samples.at("ftpalg_queue_dropped_total").count("queue=1;"), 0u);
+  // Every engine counter is exported somewhere: count the samples.
+  size_t engine_samples = 0;
+  for (const auto& [family, samples] : e.samples) {
+    (void)family;
+    engine_samples += samples.size();
+  }
+  EXPECT_GT(engine_samples, 40u);
+}
+
+TEST(StatsReportTest, ValidatorRejectsBrokenExpositions) {
+  const char* broken[] = {
+      "# HELP a_total x\n# TYPE a_total counter\na_total 1",            // no final newline
+      "# TYPE a_total counter\n# HELP a_total x\na_total 1\n",           // TYPE first
+      "# HELP a_total x\n# TYPE a_total counter\na_total{l=\"x} 1\n",    // unterminated
+      "# HELP a_total x\n# TYPE a_total counter\na_total{l=\"\\q\"} 1\n",  // bad escape
+      "# HELP a_total x\n# TYPE a_total counter\n9a_total 1\n",          // bad name
+      "# HELP a x\n# TYPE a counter\na 1\n",                             // counter w/o _total
+      "# HELP a_total x\n# TYPE a_total counter\na_total 1\na_total 2\n",  // duplicate
+      "# HELP a_total x\n# TYPE a_total counter\na_total 1\n"
+      "# HELP b x\n# TYPE b gauge\nb 1\na_total{k=\"v\"} 1\n",           // not contiguous
+      "# HELP a_total x\n# TYPE a_total counter\na_total -1\n",          // negative
+  };
+  for (const char* text : broken) {
+    Exposition e;
+    EXPECT_FALSE(ParseExposition(text, &e)) << text;
+  }
+}
+
+TEST(StatsReportTest, LabelValuesAreEscaped) {
+  EXPECT_EQ(EscapePrometheusLabel("plain"), "plain");
+  EXPECT_EQ(EscapePrometheusLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+  // An escaped value passes the strict reader.
+  const std::string text = "# HELP x_total h\n# TYPE x_total counter\nx_total{v=\"" +
+                           EscapePrometheusLabel("a\"b\\c\nd") + "\"} 1\n";
+  Exposition e;
+  EXPECT_TRUE(ParseExposition(text, &e)) << text;
+}
+
+TEST(StatsReportTest, ParsesKernelQueueRows) {
+  // As the kernel prints it: %5u %6u %5u %1u %5u %5u %5u %8u %2d
+  const std::string proc =
+      "    0  12345     2 2 65535     9     4      100  1\n"
+      "    1 4294967295     0 2 65535     0     0        7  1\n";
+  const KernelQueueStats q0 = ParseKernelQueue(proc, 0);
+  EXPECT_TRUE(q0.bound);
+  EXPECT_EQ(q0.portid, 12345u);
+  EXPECT_EQ(q0.waiting, 2u);
+  EXPECT_EQ(q0.queue_dropped, 9u);
+  EXPECT_EQ(q0.user_dropped, 4u);
+  const KernelQueueStats q1 = ParseKernelQueue(proc, 1);
+  EXPECT_TRUE(q1.bound);
+  EXPECT_EQ(q1.portid, 4294967295u);
+  const KernelQueueStats q2 = ParseKernelQueue(proc, 2);
+  EXPECT_FALSE(q2.bound);
+  EXPECT_EQ(q2.queue, 2);
+  EXPECT_FALSE(ParseKernelQueue("", 0).bound);
+  EXPECT_FALSE(ParseKernelQueue("garbage\n0 1 2\n", 0).bound);
+  EXPECT_FALSE(ParseKernelQueue("0 1 2 3 4 5x 6\n", 0).bound);
+}
+
+}  // namespace
+}  // namespace ftpalg
