@@ -152,7 +152,7 @@ struct Engine::Impl {
   Session* CreateSession(const FlowKey& key, bool picked_up) {
     if (sessions.size() >= sessions.capacity()) {
       ++stats.sessions_evicted;
-      EndSession(sessions.Oldest(), "evicted: session table full");
+      EndSession(sessions.Oldest(), "LIMIT max-sessions reached: least recently used, evicted");
     }
     Session* s = sessions.Insert(key);
     s->id = next_id++;
@@ -231,8 +231,10 @@ struct Engine::Impl {
         sink.Remove(old);
         ++stats.expectations_evicted;
         Log(LogLevel::kInfo, s,
-            "expectation for " + old.target.ToString() +
-                " evicted: per-session cap reached");
+            "LIMIT max-expectations-per-session " +
+                std::to_string(cfg.max_expectations_per_session) +
+                " reached: oldest expectation, for " + old.target.ToString() +
+                ", withdrawn");
       }
     }
     const uint16_t low = std::max<uint16_t>(cfg.min_data_port, 1024);
@@ -352,11 +354,15 @@ struct Engine::Impl {
     }
     if (!s->stream[Index(d)].ledger.HasRoom()) {
       ++stats.ledger_overflow;
-      Refuse(s, stats.refused_limit, "too many unacknowledged rewrites", line);
+      Refuse(s, stats.refused_limit, "LIMIT too many unacknowledged rewrites", line);
       return false;
     }
     if (!InstallWithFreePort(s, &e, true)) {
-      Refuse(s, stats.refused_limit, "no expectation could be installed", line);
+      Refuse(s, stats.refused_limit,
+             expectations.full()
+                 ? "LIMIT max-expectations reached: no expectation could be installed"
+                 : "no expectation could be installed",
+             line);
       return false;
     }
     if (e.target.port != a.endpoint.port) ++stats.port_remaps;
@@ -685,6 +691,9 @@ struct Engine::Impl {
         const uint16_t slot = holds.Acquire();
         if (slot == kNoSlot16) {
           ++stats.hold_pool_exhausted;
+          Log(LogLevel::kWarn, s,
+              std::string("LIMIT hold pool exhausted: an incomplete line in ") +
+                  DirName(d) + " is not held back and passes unchanged");
           ls.broken = true;
         } else {
           hold = n - line_start;
@@ -750,6 +759,9 @@ struct Engine::Impl {
       const uint16_t slot = holds.Acquire();
       if (slot == kNoSlot16) {
         ++stats.hold_pool_exhausted;
+        Log(LogLevel::kWarn, s,
+            std::string("LIMIT hold pool exhausted: a segment beyond a hole in ") +
+                DirName(d) + " is not kept back");
         return false;
       }
       std::memcpy(holds.data(slot), payload, len);

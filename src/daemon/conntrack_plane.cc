@@ -330,9 +330,10 @@ class Plane final : public ConntrackPlane,
     }
     if (by_target_.size() >= options_.max_expectations) {
       ++c_.cap_refusals;
-      LogLimited(LogLevel::kWarn, "cap", "expectation cap reached (" +
-                 std::to_string(options_.max_expectations) +
-                 "): refusing " + e.target.ToString());
+      LogLimited(LogLevel::kWarn, "cap",
+                 "#" + std::to_string(e.session_id) + " LIMIT max-expectations " +
+                     std::to_string(options_.max_expectations) +
+                     " reached: refusing " + e.target.ToString());
       return InstallResult::kFailed;
     }
     if (entry == nullptr) {
@@ -383,6 +384,16 @@ class Plane final : public ConntrackPlane,
     }
     ReportMechanism(e.master, p.mech);
     ++c_.installs;
+    if (logger_.Enabled(LogLevel::kInfo)) {
+      logger_.Log(LogLevel::kInfo,
+                  "#" + std::to_string(e.session_id) + " expectation installed (" +
+                      (p.mech == Mechanism::kExpect
+                           ? std::string("kernel expectation")
+                           : "pending set " + SetFor(kernel_target.addr.family) +
+                                 ": related conntrack on the data SYN") +
+                      "): " + e.peer.ToString() + " -> " + kernel_target.ToString() +
+                      " nat " + e.nat_to.ToString());
+    }
     by_kernel_[kernel_target] = e.target;
     by_target_.emplace(e.target, std::move(p));
     return InstallResult::kOk;
@@ -448,10 +459,11 @@ class Plane final : public ConntrackPlane,
       return;  // kept: a retransmitted SYN tries again
     }
     ++c_.related_created;
-    if (logger_.Enabled(LogLevel::kDebug)) {
-      logger_.Log(LogLevel::kDebug,
-                  "related conntrack " + spec.orig.ToString() + " DNAT " +
-                      spec.dnat_to->ToString() + " SNAT " +
+    if (logger_.Enabled(LogLevel::kInfo)) {
+      logger_.Log(LogLevel::kInfo,
+                  "#" + std::to_string(p.e.session_id) +
+                      " related conntrack created: " + spec.orig.ToString() +
+                      " DNAT " + spec.dnat_to->ToString() + " SNAT " +
                       spec.snat_to->ToString() + " master " +
                       p.e.master.ToString());
     }

@@ -592,6 +592,80 @@ TEST_F(EngineTest, PerSessionExpectationCap) {
   EXPECT_EQ(stats.expectations_evicted, 3u);
 }
 
+// Event lines: one per rewrite, refusal and limit hit, each with "#<id>".
+TEST_F(EngineTest, EventLinesCarryTheSessionId) {
+  cfg.max_expectations_per_session = 2;
+  Rebuild();
+  Handshake();
+  Greet();
+  for (int i = 0; i < 5; ++i) {
+    ClientSends("PORT 10,7,0,2,4," + std::to_string(10 + i) + "\r\n");
+    ServerSends("200 ok\r\n");
+  }
+  EXPECT_EQ(log.Count("#1 REWRITE c->s 'PORT 10,7,0,2,4,"), 5u);
+  EXPECT_EQ(log.Count("#1 LIMIT max-expectations-per-session 2 reached: oldest "
+                      "expectation, for 203.0.113.1:1034, withdrawn"),
+            1u);
+  EXPECT_EQ(log.Count("LIMIT max-expectations-per-session"), 3u);
+  ClientSends("PORT 10,7,0,9,4,1\r\n");
+  EXPECT_EQ(log.Count("#1 REFUSED address 10.7.0.9 is not the sender's 10.7.0.2 "
+                      "(bounce): \"PORT 10,7,0,9,4,1\" passed unchanged"),
+            1u)
+      << log.lines.back();
+}
+
+TEST_F(EngineTest, GlobalExpectationCapIsALimitRefusal) {
+  cfg.max_expectations = 2;  // below the per-session cap
+  Rebuild();
+  Handshake();
+  Greet();
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_TRUE(ClientSends("PORT 10,7,0,2,4," + std::to_string(i) + "\r\n")
+                    .decision.modified);
+    ServerSends("200 ok\r\n");
+  }
+  // Unchanged bytes (the packet is still modified: its seq is shifted).
+  EXPECT_EQ(ClientSends("PORT 10,7,0,2,4,3\r\n").payload(), "PORT 10,7,0,2,4,3\r\n");
+  EXPECT_EQ(stats.refused_limit, 1u);
+  EXPECT_EQ(log.Count("#1 REFUSED LIMIT max-expectations reached: no expectation "
+                      "could be installed: \"PORT 10,7,0,2,4,3"),
+            1u);
+}
+
+TEST_F(EngineTest, SessionTableFullIsOneLimitLinePerEviction) {
+  cfg.max_sessions = 2;
+  Rebuild();
+  for (uint16_t i = 0; i < 4; ++i) {
+    client = Ep("10.7.0.2", static_cast<uint16_t>(41000 + i));
+    Handshake();
+  }
+  EXPECT_EQ(stats.sessions_evicted, 2u);
+  EXPECT_EQ(log.Count("session ended (LIMIT max-sessions reached: least recently "
+                      "used, evicted)"),
+            2u);
+  EXPECT_EQ(log.Count("#1 session ended (LIMIT"), 1u);
+  EXPECT_EQ(log.Count("#2 session ended (LIMIT"), 1u);
+}
+
+TEST_F(EngineTest, HoldPoolExhaustedIsALimitLine) {
+  cfg.hold_slots = 1;
+  Rebuild();
+  Handshake();
+  Greet();
+  ClientSends("PORT 10,7,0");  // takes the only hold slot
+  const Endpoint first = client;
+  client = Ep("10.7.0.2", 41001);
+  Handshake();
+  Greet();
+  Result r = ClientSends("PORT 10,7,0");
+  EXPECT_EQ(r.payload(), "PORT 10,7,0");  // not held: passes as it is
+  EXPECT_EQ(stats.hold_pool_exhausted, 1u);
+  EXPECT_EQ(log.Count("#2 LIMIT hold pool exhausted: an incomplete line in c->s is "
+                      "not held back and passes unchanged"),
+            1u);
+  (void)first;
+}
+
 // FIN both ways ends the session after the linger; expectations go with it.
 TEST_F(EngineTest, SessionEndsAfterFinBothWays) {
   Handshake();

@@ -317,6 +317,52 @@ TEST_F(PlaneTest, PrecreateActiveModeEndToEnd) {
   EXPECT_EQ(TakeOps(), OpList{});
 }
 
+// One info line per event, each with the session id: expectation installed
+// (either mechanism), related conntrack created; the cap is a LIMIT line,
+// once per burst.
+TEST_F(PlaneTest, EventLinesCarryTheSessionId) {
+  Expectation e = PortExpectation(kSnatOrig, 45000);
+  e.session_id = 7;
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  EXPECT_EQ(log_.Count("info: #7 expectation installed (pending set ftpalg-pend4: "
+                       "related conntrack on the data SYN): 203.0.113.2 -> "
+                       "203.0.113.1:45000 nat 10.7.0.2:45000"),
+            1u)
+      << log_.lines.back();
+  // A retransmitted announcement refreshes: no second line.
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  EXPECT_EQ(log_.Count("expectation installed"), 1u);
+  DataSyn(Syn("203.0.113.2", 20, "203.0.113.1", 45000));
+  EXPECT_EQ(log_.Count("info: #7 related conntrack created: "), 1u) << log_.lines.back();
+  EXPECT_EQ(log_.Count("DNAT 10.7.0.2:45000 SNAT 203.0.113.2 master "), 1u)
+      << log_.lines.back();
+
+  kernel_.conntracks[1] = Conntrack(kDnatOrig, kDnatReply, "irc");
+  Expectation k = PasvExpectation(kDnatOrig, 45020);
+  k.session_id = 9;
+  ASSERT_EQ(plane_->sink().Install(k), InstallResult::kOk);
+  EXPECT_EQ(log_.Count("info: #9 expectation installed (kernel expectation): "), 1u)
+      << log_.lines.back();
+
+  PlaneOptions o;
+  o.max_expectations = 1;
+  Make(o);
+  log_.lines.clear();
+  e.session_id = 11;
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  for (uint16_t port = 45001; port < 45011; ++port) {
+    Expectation x = PortExpectation(kSnatOrig, port);
+    x.session_id = 12;
+    EXPECT_EQ(plane_->sink().Install(x), InstallResult::kFailed);
+  }
+  EXPECT_EQ(log_.Count("warn: conntrack plane: #12 LIMIT max-expectations 1 reached: "
+                       "refusing 203.0.113.1:45001"),
+            1u);
+  EXPECT_EQ(log_.Count("LIMIT"), 1u);  // the burst: one line
+  plane_->Expire(1000 + 11 * 1000);     // the window is over: the rest is told
+  EXPECT_EQ(log_.Count("cap: 9 more suppressed"), 1u);
+}
+
 TEST_F(PlaneTest, PrecreatePassiveBehindSnatTranslatesTheClient) {
   Expectation e;
   e.kind = AnnounceKind::k227;

@@ -43,6 +43,11 @@ class CapturingLogger final : public Logger {
     }
     return false;
   }
+  size_t Count(std::string_view needle) const {
+    size_t n = 0;
+    for (const auto& l : lines) n += l.find(needle) != std::string::npos;
+    return n;
+  }
   std::vector<std::string> lines;
 };
 
