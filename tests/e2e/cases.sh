@@ -66,8 +66,9 @@ case_curl_out() {
 
 # Two rewrites on one control connection: three URLs, one curl, one session.
 case_two_rewrites() {
-  local rc n
+  local rc n rw0=0 ex0=0 prom
   case_begin "curl-port-two-rewrites-one-session"
+  if [[ $ALG == ftpalgd ]]; then rw0=$(alg_stat rewrites); ex0=$(alg_stat expectations); fi
   cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" \
     "ftp://$SRV4/" -o "$CASE_DIR/list" "ftp://$SRV4/hello.txt" -o "$CASE_DIR/hello.txt" \
     "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
@@ -81,6 +82,22 @@ case_two_rewrites() {
   n=$(log_new SRV4_LOG | grep -E '"PORT 203,0,113,1,' | grep -o '\[pid [0-9]*\]' | sort | uniq -c | sort -rn | awk 'NR==1 {print $1+0}')
   ((${n:-0} >= 3)) || fail "server saw ${n:-0} rewritten PORTs in one session, expected 3"
   expect_server_saw_public4 SRV4_LOG port
+  if [[ $ALG == ftpalgd ]]; then
+    # The counters over the stats socket moved with this session.
+    n=$(alg_stat rewrites)
+    ((${n:-0} - ${rw0:-0} >= 3)) || fail "ftpalgd --stats: rewrites ${rw0:-?} -> ${n:-?}, expected +3"
+    n=$(alg_stat expectations)
+    ((${n:-0} - ${ex0:-0} >= 3)) || fail "ftpalgd --stats: expectations ${ex0:-?} -> ${n:-?}, expected +3"
+    prom=$(alg_stats --prometheus) || fail "ftpalgd --stats --prometheus failed"
+    n=$(awk '$1 == "ftpalg_rewrites_total" {print $2}' <<<"$prom")
+    ((${n:-0} - ${rw0:-0} >= 3)) || fail "prometheus ftpalg_rewrites_total ${n:-missing}"
+    n=$(awk '$1 == "ftpalg_expectations_total" {print $2}' <<<"$prom")
+    ((${n:-0} - ${ex0:-0} >= 3)) || fail "prometheus ftpalg_expectations_total ${n:-missing}"
+    grep -qx '# TYPE ftpalg_rewrites_total counter' <<<"$prom" || fail "prometheus: no TYPE line for ftpalg_rewrites_total"
+    grep -q '^ftpalg_refusals_total{reason="bounce"} [0-9]' <<<"$prom" || fail "prometheus: no refusals by reason"
+    n=$(log_new ALG_LOG | grep -cE ' #[0-9]+ expectation installed \(')
+    ((n >= 3)) || fail "ftpalgd logged $n 'expectation installed' lines, expected >= 3"
+  fi
   case_end 3 3
 }
 

@@ -36,6 +36,8 @@ ALG=${ALG:-ftpalgd}
 FTPALGD=${FTPALGD:-$REPO/build/ftpalgd}
 FTPALG_RULES=${FTPALG_RULES:-$REPO/scripts/ftpalg-rules}
 FTPALGD_ARGS=${FTPALGD_ARGS:-}
+# No /etc/ftpalg/ftpalgd.conf of the host in the lab unless asked for.
+export FTPALGD_DEFAULT_CONFIG=${FTPALGD_DEFAULT_CONFIG:-}
 export LC_ALL=C
 
 P=${E2E_PREFIX:-fa$$}
@@ -283,7 +285,9 @@ ftpalgd_spawn() {
   : >>"$ALG_LOG"
   start_lines=$(wc -l <"$ALG_LOG")
   # shellcheck disable=SC2086
-  ip netns exec "$NS_GW" "$FTPALGD" --log-level debug $FTPALGD_ARGS </dev/null >>"$T/ftpalgd.stdout" 2>>"$ALG_LOG" &
+  ALG_STATS_SOCK=$T/ftpalgd.sock
+  ip netns exec "$NS_GW" "$FTPALGD" --log-level debug --stats-socket "$ALG_STATS_SOCK" \
+    $FTPALGD_ARGS </dev/null >>"$T/ftpalgd.stdout" 2>>"$ALG_LOG" &
   ALG_PID=$!
   LAB_PIDS+=("$ALG_PID")
   for ((i = 0; i < 100; i++)); do
@@ -325,6 +329,12 @@ alg_stop() {
   esac
   return 0
 }
+
+# ftpalgd --stats [--prometheus] from the lab daemon's socket (a unix
+# socket in $T: reachable from any namespace).
+alg_stats() { timeout 10 "$FTPALGD" --stats --stats-socket "$ALG_STATS_SOCK" "$@"; }
+# One counter from `ftpalgd --stats` (empty when missing).
+alg_stat() { alg_stats | awk -v n="$1" '$1 == n {print $2}'; }
 
 # Counters on SIGUSR1 (ftpalgd only); output goes to its log.
 alg_dump_counters() { [[ $ALG == ftpalgd && -n $ALG_PID ]] && kill -USR1 "$ALG_PID" 2>/dev/null; sleep 0.2; }
