@@ -97,7 +97,8 @@ class ControlSocketTest : public ::testing::Test {
         if (timeout < 0 || timeout > 20) timeout = 20;  // to notice stop_
         poll(fds, n, timeout);
         server_->OnPoll(fds, n, NowMs());
-        max_clients_seen_ = std::max(max_clients_seen_.load(), server_->client_count());
+        clients_now_ = server_->client_count();
+        max_clients_seen_ = std::max(max_clients_seen_.load(), clients_now_.load());
       }
     });
   }
@@ -111,6 +112,7 @@ class ControlSocketTest : public ::testing::Test {
   std::thread loop_;
   std::atomic<bool> stop_{false};
   std::atomic<int> calls_{0};
+  std::atomic<size_t> clients_now_{0};
   std::atomic<size_t> max_clients_seen_{0};
 };
 
@@ -207,6 +209,7 @@ TEST_F(ControlSocketTest, SilentClientIsDroppedAndOthersAreServed) {
   EXPECT_TRUE(eof) << "the silent client was not dropped";
   EXPECT_EQ(got, "");
   EXPECT_GE(NowMs() - t0, 250u);
+  Stop();  // the loop thread owns the server until then
   EXPECT_EQ(server_->counters().timeouts, 1u);
   close(silent);
 }
@@ -230,7 +233,7 @@ TEST_F(ControlSocketTest, OverlongRequestAndTooManyClients) {
   const int b = RawConnect(path_);
   ASSERT_GE(a, 0);
   ASSERT_GE(b, 0);
-  for (int i = 0; i < 100 && server_->client_count() < 2; ++i) {
+  for (int i = 0; i < 100 && clients_now_ < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::string answer, error;
@@ -247,6 +250,7 @@ TEST_F(ControlSocketTest, OverlongRequestAndTooManyClients) {
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(served);
+  Stop();
   EXPECT_GE(server_->counters().busy, 1u);
 }
 

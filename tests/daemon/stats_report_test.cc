@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -45,6 +44,31 @@ StatsSnapshot Sample() {
   return s;
 }
 
+// The grammar, by hand (std::regex trips GCC 12's -Wmaybe-uninitialized
+// under the sanitizers).
+bool IsNameChar(char c, bool first, bool colon) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         (colon && c == ':') || (!first && c >= '0' && c <= '9');
+}
+bool IsName(std::string_view s, bool colon) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!IsNameChar(s[i], i == 0, colon)) return false;
+  }
+  return true;
+}
+bool IsMetricName(std::string_view s) { return IsName(s, true); }
+bool IsLabelName(std::string_view s) { return IsName(s, false); }
+// 0 or a decimal without leading zeros.
+bool IsCount(std::string_view s) {
+  if (s.empty() || (s.size() > 1 && s[0] == '0')) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
 std::map<std::string, std::string> TextValues(const std::string& text) {
   std::map<std::string, std::string> v;
   std::istringstream in(text);
@@ -61,13 +85,16 @@ TEST(StatsReportTest, TextIsOneNameValuePerLineInGroups) {
   const std::string text = FormatStatsText(Sample());
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
-  const std::regex line_re("^(# .+|[a-z][a-z0-9_]* [0-9]+)$");
   std::istringstream in(text);
   std::string line;
   std::set<std::string> names;
   std::vector<std::string> headings;
   while (std::getline(in, line)) {
-    EXPECT_TRUE(std::regex_match(line, line_re)) << "bad line: " << line;
+    const size_t sp = line.find(' ');
+    const bool heading = StartsWith(line, "# ") && line.size() > 2;
+    const bool pair = sp != std::string::npos && line[0] >= 'a' && line[0] <= 'z' &&
+                      IsLabelName(line.substr(0, sp)) && IsCount(line.substr(sp + 1));
+    EXPECT_TRUE(heading || pair) << "bad line: " << line;
     if (line[0] == '#') {
       headings.push_back(line);
       continue;
@@ -117,13 +144,45 @@ struct Exposition {
   std::map<std::string, std::map<std::string, std::string>> samples;  // family -> labels -> value
 };
 
+// Parses `name="value",...` (the text between the braces) into a canonical
+// "name=value;" string with the escapes kept; false on any syntax error.
+bool ParseLabels(std::string_view s, std::string* canonical) {
+  while (!s.empty()) {
+    const size_t eq = s.find('=');
+    if (eq == std::string_view::npos || !IsLabelName(s.substr(0, eq))) return false;
+    *canonical += std::string(s.substr(0, eq)) + "=";
+    s.remove_prefix(eq + 1);
+    if (s.empty() || s[0] != '"') return false;
+    s.remove_prefix(1);
+    bool closed = false;
+    while (!s.empty()) {
+      const char c = s[0];
+      s.remove_prefix(1);
+      if (c == '"') {
+        closed = true;
+        break;
+      }
+      if (c == '\n') return false;
+      if (c == '\\') {
+        if (s.empty() || (s[0] != '\\' && s[0] != '"' && s[0] != 'n')) return false;
+        *canonical += c;
+        *canonical += s[0];
+        s.remove_prefix(1);
+        continue;
+      }
+      *canonical += c;
+    }
+    if (!closed) return false;
+    *canonical += ";";
+    if (s.empty()) break;
+    if (s[0] != ',') return false;
+    s.remove_prefix(1);
+    if (s.empty()) return false;  // no trailing comma
+  }
+  return true;
+}
+
 ::testing::AssertionResult ParseExposition(const std::string& text, Exposition* out) {
-  const std::regex help_re(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$)");
-  const std::regex type_re(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$)");
-  const std::regex sample_re(
-      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (0|[1-9][0-9]*)$)");
-  const std::regex label_re(
-      R"(^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\\\|\\"|\\n)*)\"(,|$))");
   if (text.empty() || text.back() != '\n') {
     return ::testing::AssertionFailure() << "does not end with a newline";
   }
@@ -134,45 +193,59 @@ struct Exposition {
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
-    std::smatch m;
     auto fail = [&](const std::string& why) {
       return ::testing::AssertionFailure() << "line " << n << " (" << line << "): " << why;
     };
-    if (std::regex_match(line, m, help_re)) {
-      const std::string f = m[1];
+    if (StartsWith(line, "# HELP ")) {
+      const std::string rest = line.substr(7);
+      const size_t sp = rest.find(' ');
+      const std::string f = rest.substr(0, sp);
+      if (!IsMetricName(f) || sp == std::string::npos) return fail("bad HELP");
+      const std::string help = rest.substr(sp + 1);
+      for (size_t i = 0; i < help.size(); ++i) {
+        if (help[i] == '\\' && (i + 1 >= help.size() ||
+                                 (help[i + 1] != '\\' && help[i + 1] != 'n'))) {
+          return fail("bad escape in HELP");
+        }
+        if (help[i] == '\\') ++i;
+      }
       if (!helped.insert(f).second) return fail("second HELP");
       if (out->type.count(f)) return fail("HELP after TYPE");
       if (!current.empty()) closed.insert(current);
       current = f;
-      if (m[2].str().find('\\') != std::string::npos &&
-          !std::regex_search(m[2].str(), std::regex(R"(\\[\\n])"))) {
-        return fail("bad escape in HELP");
-      }
       continue;
     }
-    if (std::regex_match(line, m, type_re)) {
-      const std::string f = m[1];
+    if (StartsWith(line, "# TYPE ")) {
+      const std::string rest = line.substr(7);
+      const size_t sp = rest.find(' ');
+      const std::string f = rest.substr(0, sp);
+      const std::string type = sp == std::string::npos ? "" : rest.substr(sp + 1);
+      if (type != "counter" && type != "gauge") return fail("bad TYPE");
       if (f != current) return fail("TYPE not right after its HELP");
-      if (!out->type.emplace(f, m[2]).second) return fail("second TYPE");
-      if (m[2] == "counter" && (f.size() < 6 || f.substr(f.size() - 6) != "_total")) {
+      if (!out->type.emplace(f, type).second) return fail("second TYPE");
+      if (type == "counter" && (f.size() < 6 || f.substr(f.size() - 6) != "_total")) {
         return fail("counter name without _total");
       }
       continue;
     }
-    if (!std::regex_match(line, m, sample_re)) return fail("not HELP, TYPE or a sample");
-    const std::string f = m[1];
-    if (f != current || !out->type.count(f)) return fail("sample outside its family");
-    if (closed.count(f)) return fail("family samples not contiguous");
-    std::string labels = m[3];
+    // A sample: name[{labels}] value
+    const size_t sp = line.rfind(' ');
+    if (sp == std::string::npos || !IsCount(line.substr(sp + 1))) return fail("bad value");
+    std::string head = line.substr(0, sp);
     std::string canonical;
-    while (!labels.empty()) {
-      std::smatch lm;
-      if (!std::regex_search(labels, lm, label_re)) return fail("bad label syntax");
-      canonical += lm[1].str() + "=" + lm[2].str() + ";";
-      labels = lm.suffix();
+    const size_t brace = head.find('{');
+    if (brace != std::string::npos) {
+      if (head.back() != '}') return fail("bad label set");
+      const std::string labels = head.substr(brace + 1, head.size() - brace - 2);
+      if (labels.empty() || !ParseLabels(labels, &canonical)) return fail("bad label syntax");
+      head.resize(brace);
     }
-    if (m[2].matched && canonical.empty()) return fail("empty label set");
-    if (!out->samples[f].emplace(canonical, m[4]).second) return fail("duplicate sample");
+    if (!IsMetricName(head)) return fail("bad metric name");
+    if (head != current || !out->type.count(head)) return fail("sample outside its family");
+    if (closed.count(head)) return fail("family samples not contiguous");
+    if (!out->samples[head].emplace(canonical, line.substr(sp + 1)).second) {
+      return fail("duplicate sample");
+    }
   }
   for (const auto& [f, t] : out->type) {
     if (!out->samples.count(f)) return ::testing::AssertionFailure() << f << " has no samples";
@@ -238,6 +311,12 @@ TEST(StatsReportTest, ValidatorRejectsBrokenExpositions) {
       "# HELP a_total x\n# TYPE a_total counter\na_total 1\n"
       "# HELP b x\n# TYPE b gauge\nb 1\na_total{k=\"v\"} 1\n",           // not contiguous
       "# HELP a_total x\n# TYPE a_total counter\na_total -1\n",          // negative
+      "# HELP a_total x\n# TYPE a_total counter\na_total{k=\"v\",} 1\n",  // trailing comma
+      "# HELP a_total x\n# TYPE a_total counter\na_total{} 1\n",         // empty labels
+      "# HELP a_total x\n# TYPE a_total counter\na_total{9k=\"v\"} 1\n",  // bad label name
+      "# HELP a_total x\\q\n# TYPE a_total counter\na_total 1\n",       // bad HELP escape
+      "# HELP a_total x\n# TYPE a_total histogram\na_total 1\n",        // unknown type
+      "# HELP a_total x\n# TYPE a_total counter\nb_total 1\n",          // no family
   };
   for (const char* text : broken) {
     Exposition e;
