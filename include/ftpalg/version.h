@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The release version, as ftpalg-replay --version prints it. ftpalgd's
-// --version, debian/changelog and this must agree (tests/packaging/docs.sh).
+// The release version, printed by ftpalgd --version and ftpalg-replay
+// --version. debian/changelog and the man pages must agree with it
+// (tests/packaging/docs.sh).
 #pragma once
 
 #include <string_view>

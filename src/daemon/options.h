@@ -13,6 +13,7 @@
 #include "ftpalg/config.h"
 #include "ftpalg/inet.h"
 #include "ftpalg/logger.h"
+#include "ftpalg/version.h"
 
 namespace ftpalg {
 
@@ -90,6 +91,6 @@ std::string DescribeOptions(const DaemonOptions& options);
 std::string UsageText();
 std::string VersionText();
 
-inline constexpr std::string_view kVersion = "0.1.0";
+inline constexpr std::string_view kVersion = kPackageVersion;
 
 }  // namespace ftpalg
