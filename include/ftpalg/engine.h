@@ -52,8 +52,10 @@ class FlowResolver {
   virtual NatBinding Binding(const FlowKey& master) = 0;
   // The control connection ended: forget cached state about it.
   virtual void Forget(const FlowKey& master) { (void)master; }
-  // A session's offsets changed (a rewrite, or AUTH after one): keep them
-  // where a restarted daemon finds them. Default: nowhere.
+  // A session's offsets changed (a rewrite) or it went encrypted (AUTH
+  // accepted, offered for every session): keep them where a restarted
+  // daemon finds them. The resolver may ignore an AUTH of a session that
+  // left nothing to restore. Default: nowhere.
   virtual void SaveSnapshot(const FlowKey& master, const SessionSnapshot& s) {
     (void)master;
     (void)s;

@@ -63,25 +63,127 @@ void SetLabelField32(CtLabelBits* bits, unsigned first, uint32_t value) {
   SetField(bits, first, 32, value);
 }
 
+namespace {
+
+void MaskRange(CtLabelWrite* w, unsigned first, unsigned last) {
+  for (unsigned n = first; n <= last; ++n) SetLabelBit(&w->mask, n, true);
+}
+
+// Version and magic: part of every write, so any write makes the labels
+// ours and never all-zero.
+void PutHeaderFields(CtLabelWrite* w) {
+  MaskRange(w, kVersionBit, 127);
+  SetField(&w->data, kVersionBit, 8, kSnapshotVersion);
+  SetField(&w->data, kMagicBit, 16, kSnapshotMagic);
+}
+
+constexpr unsigned kNatPortBit = 0;
+constexpr unsigned kTargetPortBit = 16;
+constexpr unsigned kFlagPendingValid = 1;   // relative to kFlagsBit
+constexpr unsigned kFlagPassive = 2;
+constexpr unsigned kFlagTranslated = 3;
+constexpr unsigned kKindBit = kFlagsBit + 4;  // 3 bits
+constexpr unsigned kMaxKind = static_cast<unsigned>(AnnounceKind::k229);
+
+}  // namespace
+
 CtLabelWrite EncodeSnapshotLabels(const SessionSnapshot& s) {
   CtLabelWrite w;
-  for (unsigned n = kSnapshotFirstBit; n < 128; ++n) SetLabelBit(&w.mask, n, true);
+  MaskRange(&w, kSnapshotFirstBit, kFlagsBit + kFlagTls);
   SetLabelField32(&w.data, 32, static_cast<uint32_t>(s.offset[0]));
   SetLabelField32(&w.data, 64, static_cast<uint32_t>(s.offset[1]));
-  SetField(&w.data, kFlagsBit, 8, s.tls ? 1u << kFlagTls : 0u);
-  SetField(&w.data, kVersionBit, 8, kSnapshotVersion);
-  SetField(&w.data, kMagicBit, 16, kSnapshotMagic);
+  SetLabelBit(&w.data, kFlagsBit + kFlagTls, s.tls);
+  PutHeaderFields(&w);
   return w;
 }
 
-std::optional<SessionSnapshot> DecodeSnapshotLabels(const CtLabelBits& bits) {
+CtLabelWrite EncodePendingLabels(const std::optional<PendingLabel>& p) {
+  CtLabelWrite w;
+  MaskRange(&w, kFlagsBit + kFlagPendingValid, kFlagsBit + 7);
+  PutHeaderFields(&w);
+  if (!p) return w;  // valid bit cleared; the ports mean nothing now
+  MaskRange(&w, kNatPortBit, kTargetPortBit + 15);
+  SetField(&w.data, kNatPortBit, 16, p->nat_port);
+  SetField(&w.data, kTargetPortBit, 16, p->target_port);
+  SetLabelBit(&w.data, kFlagsBit + kFlagPendingValid, true);
+  SetLabelBit(&w.data, kFlagsBit + kFlagPassive, p->announcer == Direction::kReply);
+  SetLabelBit(&w.data, kFlagsBit + kFlagTranslated, p->translated);
+  SetField(&w.data, kKindBit, 3, static_cast<uint32_t>(p->kind));
+  return w;
+}
+
+CtLabelWrite MergeLabelWrites(const CtLabelWrite& base, const CtLabelWrite& over) {
+  CtLabelWrite w;
+  for (size_t i = 0; i < w.data.size(); ++i) {
+    w.mask[i] = static_cast<uint8_t>(base.mask[i] | over.mask[i]);
+    w.data[i] = static_cast<uint8_t>((base.data[i] & ~over.mask[i]) | over.data[i]);
+  }
+  return w;
+}
+
+std::optional<LabelState> DecodeLabels(const CtLabelBits& bits) {
   if (Field(bits, kMagicBit, 16) != kSnapshotMagic) return std::nullopt;
-  if (Field(bits, kVersionBit, 8) != kSnapshotVersion) return std::nullopt;
-  SessionSnapshot s;
-  s.offset[0] = static_cast<int32_t>(LabelField32(bits, 32));
-  s.offset[1] = static_cast<int32_t>(LabelField32(bits, 64));
-  s.tls = ((Field(bits, kFlagsBit, 8) >> kFlagTls) & 1u) != 0;
-  return s;
+  const uint32_t version = Field(bits, kVersionBit, 8);
+  if (version != 1 && version != 2) return std::nullopt;
+  LabelState st;
+  st.version = static_cast<uint8_t>(version);
+  st.snapshot.offset[0] = static_cast<int32_t>(LabelField32(bits, 32));
+  st.snapshot.offset[1] = static_cast<int32_t>(LabelField32(bits, 64));
+  st.snapshot.tls = LabelBit(bits, kFlagsBit + kFlagTls);
+  if (version == 1 || !LabelBit(bits, kFlagsBit + kFlagPendingValid)) return st;
+  PendingLabel p;
+  p.nat_port = static_cast<uint16_t>(Field(bits, kNatPortBit, 16));
+  p.target_port = static_cast<uint16_t>(Field(bits, kTargetPortBit, 16));
+  p.announcer = LabelBit(bits, kFlagsBit + kFlagPassive) ? Direction::kReply
+                                                         : Direction::kOriginal;
+  p.translated = LabelBit(bits, kFlagsBit + kFlagTranslated);
+  const uint32_t kind = Field(bits, kKindBit, 3);
+  // Damaged pending fields (never written like this): no pending.
+  if (kind > kMaxKind || p.nat_port == 0 || p.target_port == 0) return st;
+  p.kind = static_cast<AnnounceKind>(kind);
+  st.pending = p;
+  return st;
+}
+
+std::optional<SessionSnapshot> DecodeSnapshotLabels(const CtLabelBits& bits) {
+  const std::optional<LabelState> st = DecodeLabels(bits);
+  if (!st) return std::nullopt;
+  return st->snapshot;
+}
+
+PendingLabel PendingFromExpectation(const Expectation& e) {
+  PendingLabel p;
+  p.announcer = e.announcer;
+  p.translated = !(e.target.addr == e.nat_to.addr);
+  p.kind = e.kind;
+  p.nat_port = e.nat_to.port;
+  p.target_port = e.target.port;
+  return p;
+}
+
+Expectation ExpectationFromPending(const PendingLabel& p, const CtTuple& orig,
+                                   const CtTuple& reply,
+                                   const std::optional<IpAddress>& public_ip,
+                                   uint32_t timeout_s) {
+  const bool client = p.announcer == Direction::kOriginal;
+  // The announcer as it sends, the other end as it sends, and how the
+  // announcer is known on the far side of the NAT.
+  const IpAddress& own = client ? orig.src.addr : reply.src.addr;
+  const IpAddress& other = client ? reply.src.addr : orig.src.addr;
+  const IpAddress& outside = client ? reply.dst.addr : orig.dst.addr;
+  Expectation e;
+  e.kind = p.kind;
+  e.announcer = p.announcer;
+  e.master = orig.ToFlow();
+  e.peer = other;
+  e.nat_to = Endpoint{own, p.nat_port};
+  IpAddress target = own;
+  if (p.translated) {
+    target = public_ip && public_ip->family == own.family ? *public_ip : outside;
+  }
+  e.target = Endpoint{target, p.target_port};
+  e.timeout_s = timeout_s;
+  return e;
 }
 
 CtLabelBits ApplyLabelWrite(const CtLabelBits& old, const CtLabelWrite& write) {

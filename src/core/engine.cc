@@ -516,7 +516,9 @@ struct Engine::Impl {
     if (rc->code == 234) {
       dlg.tls = true;
       ++stats.tls_sessions;
-      if (s->rewrites > 0 || s->restored) SaveSnapshot(s);
+      // Always offered: the resolver keeps it only where labels already
+      // hold this session's state (a rewrite, a pending data connection).
+      SaveSnapshot(s);
       Log(LogLevel::kInfo, s,
           "AUTH accepted (234): control connection encrypted, parsing stopped");
       return false;

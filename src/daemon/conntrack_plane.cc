@@ -7,8 +7,10 @@
 
 #include <array>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <unordered_map>
+#include <vector>
 #include <utility>
 
 #include "adapters/ctnetlink_labels.h"
@@ -80,7 +82,16 @@ struct EndpointHash {
   X(related_failed)                                                          \
   X(snapshot_saved)         /* offsets written to conntrack labels */        \
   X(snapshot_unchanged)     /* same offsets again: no write */               \
-  X(snapshot_no_labels)     /* conntrack without label space (ENOSPC) */     \
+  X(snapshot_no_labels)     /* label write skipped: no label space (ENOSPC) */ \
+  X(label_writes)           /* label updates the kernel accepted (all kinds) */ \
+  X(pending_saved)          /* newest pending data connection written */     \
+  X(pending_cleared)        /* ... cleared (used, withdrawn, expired) */      \
+  X(resync_runs)                                                             \
+  X(resync_scanned)         /* conntracks read by resync dumps */            \
+  X(resync_sessions)        /* of which carried ftpalg labels */             \
+  X(resync_pending)         /* pending data connections re-created */        \
+  X(resync_errors)                                                           \
+  X(restored_withdrawn)     /* re-created pending gone with its session */   \
   X(snapshot_save_failed)                                                    \
   X(snapshot_write_us)      /* total time spent in label writes */           \
   X(snapshot_loaded)        /* offsets read back for a picked-up session */  \
@@ -106,6 +117,7 @@ enum class Op : uint8_t {
   kCtNew,
   kCtDelete,
   kCtSetLabels,
+  kCtDump,
   kExpNew,
   kExpTimeout,
   kExpDelete,
@@ -119,6 +131,7 @@ const char* OpName(Op op) {
     case Op::kCtNew: return "CT_NEW";
     case Op::kCtDelete: return "CT_DELETE";
     case Op::kCtSetLabels: return "CT_NEW(labels)";
+    case Op::kCtDump: return "CT_GET(dump)";
     case Op::kExpNew: return "EXP_NEW";
     case Op::kExpTimeout: return "EXP_NEW(timeout)";
     case Op::kExpDelete: return "EXP_DELETE";
@@ -161,7 +174,12 @@ struct Pending {
   uint64_t expires_ms = 0;
   IpAddress snat_to;            // (b): how the target side knows the peer
   std::optional<uint32_t> mark;  // (b): the master's mark, inherited
+  bool labelled = false;        // its fields went into the master's labels
+  bool restored = false;        // re-created by a resync: the engine does not
+                                // know it, so Forget(master) withdraws it
 };
+
+enum class LabelWrite : uint8_t { kWritten, kUnchanged, kNoLabels, kFailed };
 
 class Plane final : public ConntrackPlane,
                     private FlowResolver,
@@ -226,6 +244,7 @@ class Plane final : public ConntrackPlane,
   }
 
   void Forget(const FlowKey& master) override {
+    if (restored_count_ > 0) WithdrawRestored(master);
     auto it = by_orig_.find(master);
     if (it == by_orig_.end()) return;
     by_reply_.erase(it->second.reply.ToFlow());
@@ -238,45 +257,16 @@ class Plane final : public ConntrackPlane,
       ++c_.snapshot_save_failed;
       return;
     }
-    if (entry->no_labels) {
-      ++c_.snapshot_no_labels;
+    if (!HasOurLabels(*entry) && snap.offset[0] == 0 && snap.offset[1] == 0) {
+      // Nothing a later daemon needs (e.g. AUTH on a session that never
+      // rewrote nor expected): picked up without labels it passes untouched.
       return;
     }
-    const CtLabelWrite w = EncodeSnapshotLabels(snap);
-    const CtLabelBits next = ApplyLabelWrite(entry->labels.value_or(CtLabelBits{}), w);
-    if (entry->labels && *entry->labels == next) {
-      ++c_.snapshot_unchanged;  // a retransmission re-rewritten identically
-      return;
-    }
-    // One round trip: the kernel handles the update inside sendmsg, so the
-    // ACK is already queued when the send returns (see README, "Daemon
-    // restart", for the measured cost).
-    const uint64_t t0 = MonotonicUs();
-    const int err = Call(Op::kCtSetLabels,
-                         BuildCtSetLabels(buf_.get(), nl_->NextSeq(),
-                                          CtTuple::FromFlow(master), w));
-    c_.snapshot_write_us += MonotonicUs() - t0;
-    if (err == 0) {
-      ++c_.snapshot_saved;
-      entry->labels = next;
-      return;
-    }
-    if (err == ENOSPC) {
-      ++c_.snapshot_no_labels;
-      Count(err);
-      entry->no_labels = true;
-      LogLimited(LogLevel::kWarn, "nolabels",
-                 "control connection " + master.ToString() +
-                     " has no conntrack labels (no label rule was loaded when "
-                     "it started: scripts/ftpalg-rules install adds one): its "
-                     "offsets will not survive a daemon restart");
-      return;
-    }
-    ++c_.snapshot_save_failed;
-    if (err == ENOENT) {
-      Count(err);  // the conntrack is gone (closed, flushed)
-    } else {
-      Fail(Op::kCtSetLabels, err, master.ToString());
+    switch (WriteLabels(entry, master, EncodeSnapshotLabels(snap))) {
+      case LabelWrite::kWritten: ++c_.snapshot_saved; break;
+      case LabelWrite::kUnchanged: ++c_.snapshot_unchanged; break;
+      case LabelWrite::kFailed: ++c_.snapshot_save_failed; break;
+      case LabelWrite::kNoLabels: break;
     }
   }
 
@@ -300,7 +290,7 @@ class Plane final : public ConntrackPlane,
       ++c_.port_busy;  // decided without a netlink round trip
       return InstallResult::kPortBusy;
     }
-    const CtEntry* entry = Lookup(e.master);
+    CtEntry* entry = Lookup(e.master);
     const Endpoint kernel_target = KernelTarget(e, entry);
     if (it == by_target_.end()) {
       if (auto r = by_kernel_.find(kernel_target); r != by_kernel_.end()) {
@@ -326,6 +316,11 @@ class Plane final : public ConntrackPlane,
       } else {
         IpsetAdd(p);
       }
+      if (p.restored) {  // the engine owns it now
+        p.restored = false;
+        --restored_count_;
+      }
+      SavePending(entry, p);
       return InstallResult::kOk;
     }
     if (by_target_.size() >= options_.max_expectations) {
@@ -394,6 +389,9 @@ class Plane final : public ConntrackPlane,
                       "): " + e.peer.ToString() + " -> " + kernel_target.ToString() +
                       " nat " + e.nat_to.ToString());
     }
+    // Before the verdict of the packet that announced it (we are inside the
+    // engine's Process): a backup or a restarted daemon can re-create it.
+    SavePending(entry, p);
     by_kernel_[kernel_target] = e.target;
     by_target_.emplace(e.target, std::move(p));
     return InstallResult::kOk;
@@ -404,6 +402,7 @@ class Plane final : public ConntrackPlane,
     if (it == by_target_.end() || !(it->second.e.master == e.master)) return;
     ++c_.removed;
     KernelRemove(it->second);
+    ClearPending(it->second);
     Erase(it);
   }
 
@@ -467,8 +466,11 @@ class Plane final : public ConntrackPlane,
                       spec.snat_to->ToString() + " master " +
                       p.e.master.ToString());
     }
-    // One connection per expectation, as the kernel does.
+    // One connection per expectation, as the kernel does. The data
+    // connection is a conntrack now (conntrackd replicates it): nothing
+    // pending any more.
     KernelRemove(p);
+    ClearPending(p);
     Erase(it);
   }
 
@@ -481,6 +483,8 @@ class Plane final : public ConntrackPlane,
       }
       ++c_.expired;
       KernelRemove(it->second);
+      ClearPending(it->second);
+      if (it->second.restored) --restored_count_;
       by_kernel_.erase(it->second.kernel_target);
       it = by_target_.erase(it);
     }
@@ -503,12 +507,51 @@ class Plane final : public ConntrackPlane,
     for (auto& [target, p] : by_target_) KernelRemove(p);
     by_target_.clear();
     by_kernel_.clear();
+    restored_count_ = 0;
     FlushSuppressed(true);
     if (n > 0 && logger_.Enabled(LogLevel::kInfo)) {
       logger_.Log(LogLevel::kInfo, "conntrack plane: removed " +
                                        std::to_string(n) +
                                        " pending expectations");
     }
+  }
+
+  void PrepareShutdown() override { shutting_down_ = true; }
+
+  ResyncCounts ResyncFromConntrack(uint64_t now_ms) override {
+    now_ms_ = now_ms;
+    const uint64_t t0 = MonotonicUs();
+    ResyncCounts r;
+    // Streamed: each dump message is looked at once; only control
+    // conntracks with a pending data connection are kept (a few bytes each,
+    // at most max_expectations), and installed after the dump, since the
+    // channel carries one exchange at a time.
+    std::vector<Found> found;
+    for (Family f : {Family::kV4, Family::kV6}) {
+      auto on_entry = [&](const nlmsghdr* m) { Scan(m, &r, &found); };
+      const int err = Call(Op::kCtDump,
+                           BuildCtDump(buf_.get(), nl_->NextSeq(), f), on_entry);
+      if (err != 0) {
+        ++r.errors;
+        Fail(Op::kCtDump, err, f == Family::kV4 ? "IPv4 table" : "IPv6 table");
+      }
+    }
+    for (const Found& x : found) RestorePending(x, &r);
+    r.elapsed_ms = (MonotonicUs() - t0) / 1000;
+    ++c_.resync_runs;
+    c_.resync_scanned += r.scanned;
+    c_.resync_sessions += r.sessions;
+    c_.resync_pending += r.pending_restored;
+    c_.resync_errors += r.errors;
+    logger_.Log(r.errors > 0 ? LogLevel::kWarn : LogLevel::kInfo,
+                "resync from conntrack: scanned " + std::to_string(r.scanned) +
+                    " conntracks, " + std::to_string(r.sessions) +
+                    " with ftpalg state, " + std::to_string(r.pending_restored) +
+                    " pending data connections re-created (" +
+                    std::to_string(r.pending_known) + " already pending), " +
+                    std::to_string(r.errors) + " errors, " +
+                    std::to_string(r.elapsed_ms) + " ms");
+    return r;
   }
 
   std::string Describe() const override {
@@ -623,6 +666,219 @@ class Plane final : public ConntrackPlane,
                                        : " (helper " + std::string(helper) + ")");
       logger_.Log(LogLevel::kInfo, msg);
     }
+  }
+
+  // ---- state in conntrack labels (ctnetlink_labels.h) ----
+
+  static bool HasOurLabels(const CtEntry& entry) {
+    return entry.labels && DecodeLabels(*entry.labels).has_value();
+  }
+
+  // One masked label update of the master's conntrack. Labels that carry no
+  // ftpalg state yet get the whole layout (zero offsets, no pending) with
+  // it, so whatever bits 32..127 held before cannot be misread.
+  LabelWrite WriteLabels(CtEntry* entry, const FlowKey& master, CtLabelWrite w) {
+    if (entry->no_labels) {
+      ++c_.snapshot_no_labels;
+      return LabelWrite::kNoLabels;
+    }
+    if (!HasOurLabels(*entry)) {
+      w = MergeLabelWrites(MergeLabelWrites(EncodeSnapshotLabels({}),
+                                            EncodePendingLabels(std::nullopt)),
+                           w);
+    }
+    const CtLabelBits next = ApplyLabelWrite(entry->labels.value_or(CtLabelBits{}), w);
+    if (entry->labels && *entry->labels == next) return LabelWrite::kUnchanged;
+    // One round trip: the kernel handles the update inside sendmsg, so the
+    // ACK is already queued when the send returns (see README, "State kept
+    // in conntrack", for the measured cost).
+    const uint64_t t0 = MonotonicUs();
+    const int err = Call(Op::kCtSetLabels,
+                         BuildCtSetLabels(buf_.get(), nl_->NextSeq(),
+                                          CtTuple::FromFlow(master), w));
+    c_.snapshot_write_us += MonotonicUs() - t0;
+    if (err == 0) {
+      ++c_.label_writes;
+      entry->labels = next;
+      return LabelWrite::kWritten;
+    }
+    if (err == ENOSPC) {
+      ++c_.snapshot_no_labels;
+      Count(err);
+      entry->no_labels = true;
+      LogLimited(LogLevel::kWarn, "nolabels",
+                 "control connection " + master.ToString() +
+                     " has no conntrack labels (no label rule was loaded when "
+                     "it started: scripts/ftpalg-rules install adds one): its "
+                     "offsets and pending data connections will not survive "
+                     "a daemon restart or a failover");
+      return LabelWrite::kNoLabels;
+    }
+    if (err == ENOENT) {
+      Count(err);  // the conntrack is gone (closed, flushed)
+    } else {
+      Fail(Op::kCtSetLabels, err, master.ToString());
+    }
+    return LabelWrite::kFailed;
+  }
+
+  void SavePending(CtEntry* entry, Pending& p) {
+    if (entry == nullptr) return;
+    p.labelled = true;
+    if (WriteLabels(entry, p.e.master, EncodePendingLabels(PendingFromExpectation(p.e))) ==
+        LabelWrite::kWritten) {
+      ++c_.pending_saved;
+    }
+  }
+
+  // p is gone: clear the labels' pending fields if they still describe p
+  // (a newer announcement of the session may have replaced them). Not at
+  // shutdown: the next daemon re-creates p from them.
+  void ClearPending(const Pending& p) {
+    if (!p.labelled || shutting_down_) return;
+    CtEntry* entry = Lookup(p.e.master);
+    if (entry == nullptr || !entry->labels) return;
+    const std::optional<LabelState> st = DecodeLabels(*entry->labels);
+    if (!st || !st->pending || !(*st->pending == PendingFromExpectation(p.e))) return;
+    if (WriteLabels(entry, p.e.master, EncodePendingLabels(std::nullopt)) ==
+        LabelWrite::kWritten) {
+      ++c_.pending_cleared;
+    }
+  }
+
+  // The session of master ended: pending data connections a resync
+  // re-created for it (the engine never knew them) go too.
+  void WithdrawRestored(const FlowKey& master) {
+    for (auto it = by_target_.begin(); it != by_target_.end();) {
+      if (!it->second.restored || !(it->second.e.master == master)) {
+        ++it;
+        continue;
+      }
+      ++c_.restored_withdrawn;
+      KernelRemove(it->second);
+      ClearPending(it->second);
+      auto next = std::next(it);
+      Erase(it);
+      it = next;
+    }
+  }
+
+  // A control conntrack with a pending data connection, found by a resync.
+  struct Found {
+    CtTuple orig;
+    CtTuple reply;
+    std::optional<uint32_t> mark;
+    std::array<char, 32> helper{};
+    PendingLabel pending;
+  };
+
+  void Scan(const nlmsghdr* m, ResyncCounts* r, std::vector<Found>* found) {
+    ++r->scanned;
+    CtInfo info;
+    if (!ParseCtMessage(m, &info) || !info.orig || !info.reply) {
+      ++r->errors;
+      return;
+    }
+    if (info.orig->proto != 6 || !info.labels) return;
+    const std::optional<LabelState> st = DecodeLabels(*info.labels);
+    if (!st) return;
+    ++r->sessions;
+    // A cached view of this conntrack gets the labels as they are now.
+    if (auto it = by_orig_.find(info.orig->ToFlow()); it != by_orig_.end()) {
+      it->second.labels = info.labels;
+    }
+    if (!st->pending) return;
+    if (found->size() >= options_.max_expectations) {
+      ++r->errors;  // more than the global cap could hold anyway
+      return;
+    }
+    Found x;
+    x.orig = *info.orig;
+    x.reply = *info.reply;
+    x.mark = info.mark;
+    if (x.mark && *x.mark == 0) x.mark.reset();
+    x.helper = info.helper;
+    x.pending = *st->pending;
+    found->push_back(x);
+  }
+
+  void RestorePending(const Found& x, ResyncCounts* r) {
+    const Expectation e =
+        ExpectationFromPending(x.pending, x.orig, x.reply,
+                               PublicFor(x.orig.family()),
+                               options_.expectation_timeout_s);
+    CtEntry master;
+    master.orig = x.orig;
+    master.reply = x.reply;
+    master.mark = x.mark;
+    master.helper = x.helper;
+    Pending p;
+    p.e = e;
+    p.kernel_target = KernelTarget(e, &master);
+    const auto known = by_target_.find(e.target);
+    const auto known_kernel = by_kernel_.find(p.kernel_target);
+    if (known != by_target_.end() || known_kernel != by_kernel_.end()) {
+      const Pending& q = known != by_target_.end()
+                             ? known->second
+                             : by_target_.at(known_kernel->second);
+      if (q.e.master == e.master) {
+        ++r->pending_known;
+      } else {
+        ++r->errors;
+        LogLimited(LogLevel::kWarn, "resync-busy",
+                   "resync: " + e.target.ToString() + " of " +
+                       e.master.ToString() + " is pending for " +
+                       q.e.master.ToString() + ": not re-created");
+      }
+      return;
+    }
+    if (by_target_.size() >= options_.max_expectations) {
+      ++r->errors;
+      ++c_.cap_refusals;
+      return;
+    }
+    p.expires_ms = now_ms_ + uint64_t{e.timeout_s} * 1000;
+    p.mech = Choose(master);
+    p.mark = x.mark;
+    p.snat_to = e.announcer == Direction::kOriginal ? x.orig.dst.addr
+                                                    : x.reply.dst.addr;
+    p.labelled = true;
+    p.restored = true;
+    if (p.mech == Mechanism::kExpect) {
+      int err = CreateExpect(p);
+      if (err == EOPNOTSUPP && options_.mechanism == Mechanism::kAuto) {
+        p.mech = Mechanism::kPrecreate;
+      } else if (err == 0 || err == EEXIST) {
+        // EEXIST: the kernel has it already (conntrackd's expectation sync,
+        // or left from before a restart).
+        if (err == 0) ++c_.expect_created;
+        SetExpectTimeout(p);
+      } else {
+        ++r->errors;
+        return;
+      }
+    }
+    if (p.mech == Mechanism::kPrecreate) {
+      if (IpsetAdd(p) != 0) {
+        ++r->errors;
+        return;
+      }
+      ++c_.pending_added;
+    }
+    ++r->pending_restored;
+    ++restored_count_;
+    if (logger_.Enabled(LogLevel::kInfo)) {
+      logger_.Log(LogLevel::kInfo,
+                  "resync: pending data connection " + e.peer.ToString() +
+                      " -> " + p.kernel_target.ToString() + " nat " +
+                      e.nat_to.ToString() + " re-created for " +
+                      e.master.ToString() + " (" + std::string(KindName(e.kind)) +
+                      ", " + (p.mech == Mechanism::kExpect ? "kernel expectation"
+                                                           : "pending set") +
+                      ")");
+    }
+    by_kernel_[p.kernel_target] = e.target;
+    by_target_.emplace(e.target, std::move(p));
   }
 
   // Cached conntrack by ORIGINAL tuple, fetched on a miss.
@@ -751,6 +1007,7 @@ class Plane final : public ConntrackPlane,
   }
 
   void Erase(std::unordered_map<Endpoint, Pending, EndpointHash>::iterator it) {
+    if (it->second.restored) --restored_count_;
     by_kernel_.erase(it->second.kernel_target);
     by_target_.erase(it);
   }
@@ -839,6 +1096,8 @@ class Plane final : public ConntrackPlane,
   std::unordered_map<Endpoint, Pending, EndpointHash> by_target_;
   std::unordered_map<Endpoint, Endpoint, EndpointHash> by_kernel_;
   std::map<std::string, Burst> bursts_;
+  size_t restored_count_ = 0;   // pending records with restored set
+  bool shutting_down_ = false;
 };
 
 const std::string& PendingSetName(const PlaneOptions& options, Family f) {
@@ -857,6 +1116,14 @@ std::optional<IpsetHeader> ReadSetHeader(NetlinkSocket& sock, uint8_t* buf,
 }
 
 }  // namespace
+
+std::string ResyncCounts::ToString() const {
+  return "scanned=" + std::to_string(scanned) +
+         " sessions=" + std::to_string(sessions) +
+         " pending_restored=" + std::to_string(pending_restored) +
+         " pending_known=" + std::to_string(pending_known) +
+         " errors=" + std::to_string(errors) + " ms=" + std::to_string(elapsed_ms);
+}
 
 std::unique_ptr<ConntrackPlane> MakeConntrackPlane(
     const PlaneOptions& options, Logger& logger,

@@ -33,6 +33,22 @@ struct PlaneOptions {
   enum class Mechanism { kAuto, kExpect, kPrecreate } mechanism = Mechanism::kAuto;
   uint32_t max_expectations = 65536;   // global cap
   uint32_t resolver_cache_size = 65536;
+  // Lifetime of a pending data connection re-created by a resync (the
+  // labels do not say when it was announced): the engine's expectation
+  // timeout.
+  uint32_t expectation_timeout_s = 300;
+};
+
+// What one ResyncFromConntrack() found and did.
+struct ResyncCounts {
+  uint64_t scanned = 0;           // conntracks in the dump (all families)
+  uint64_t sessions = 0;          // control conntracks whose labels carry ftpalg state
+  uint64_t pending_restored = 0;  // pending data connections re-created
+  uint64_t pending_known = 0;     // ... already pending in this daemon
+  uint64_t errors = 0;            // dump failures, conflicts, failed installs
+  uint64_t elapsed_ms = 0;
+  // "scanned=N sessions=N pending_restored=N pending_known=N errors=N ms=N"
+  std::string ToString() const;
 };
 
 // One plane counter for `ftpalgd --stats` (err_* counters are errors by
@@ -59,6 +75,20 @@ class ConntrackPlane {
   virtual void Expire(uint64_t now_ms) = 0;
   // At shutdown: pending set entries + expectations we created.
   virtual void RemoveAll() = 0;
+  // Before the engine's Shutdown(): from now on withdrawn expectations keep
+  // their pending fields in the conntrack labels, so the next daemon (a
+  // restart) re-creates them with ResyncFromConntrack().
+  virtual void PrepareShutdown() = 0;
+  // Reads the whole conntrack table (a streamed CT_GET dump per family) and,
+  // for every control conntrack whose labels carry a pending data
+  // connection (layout v2, ctnetlink_labels.h), re-creates it here: pending
+  // record plus ipset element with a timeout (or a kernel expectation when
+  // the conntrack has an inert helper). Sessions themselves are restored
+  // lazily, from the labels, on their first control packet. Logs one line
+  // ("resync from conntrack: ...") and adds to the resync_* counters. Run at
+  // start-up before packets are handled, on SIGUSR2 and by `ftpalgd
+  // --resync`; safe to repeat (known pending data connections are kept).
+  virtual ResyncCounts ResyncFromConntrack(uint64_t now_ms) = 0;
   // "mechanisms: ..." one line for the start-up log.
   virtual std::string Describe() const = 0;
   // "name=value ..." for SIGUSR1.

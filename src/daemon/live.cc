@@ -173,6 +173,7 @@ PlaneOptions MakePlaneOptions(const DaemonOptions& o) {
       break;
   }
   p.max_expectations = MakeEngineConfig(o).max_expectations;
+  p.expectation_timeout_s = MakeEngineConfig(o).expectation_timeout_s;
   return p;
 }
 
@@ -383,6 +384,11 @@ bool Daemon::HandleSignals(int fd) {
         logger_.ResetRateLimits();
         LogCounters();
         break;
+      case SIGUSR2:
+        // E.g. after a failover, once conntrackd committed the primary's
+        // conntracks: re-create their pending data connections.
+        plane_->ResyncFromConntrack(MonotonicMs());
+        break;
       default:
         break;
     }
@@ -400,7 +406,7 @@ int Daemon::Run() {
   // Signals arrive through a signalfd, read in the loop.
   sigset_t mask;
   sigemptyset(&mask);
-  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&mask, s);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&mask, s);
   if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0) {
     Error(std::string("sigprocmask: ") + std::strerror(errno));
     return 1;
@@ -473,6 +479,9 @@ int Daemon::Run() {
   Info("conntrack: " + plane_->Describe());
   start_ms_ = MonotonicMs();
   CheckQueueOverflow();  // the baseline
+  // Before the first queued packet is handled: pending data connections a
+  // previous run (or the other gateway, via conntrackd) left in the labels.
+  plane_->ResyncFromConntrack(MonotonicMs());
   Info("ready");
 
   int status = 0;
@@ -522,6 +531,7 @@ int Daemon::Run() {
                                        std::strerror(rc));
     }
   }
+  plane_->PrepareShutdown();  // pending data connections stay in the labels
   engine_->Shutdown();
   plane_->RemoveAll();
   LogCounters();

@@ -34,12 +34,24 @@ std::string Describe(const nlmsghdr* nlh) {
                                                      : DescribeCtMessage(nlh);
 }
 
+// One label update the plane sent.
+struct LabelWriteSeen {
+  CtTuple orig;
+  CtLabelWrite write;
+  size_t after_requests = 0;  // requests.size() when it was sent
+};
+
 // What the scripted kernel knows and what it was asked.
 struct KernelState {
   std::vector<CtInfo> conntracks;
   std::vector<std::string> requests;            // readable dumps
   std::map<std::string, std::deque<int>> errors;  // "CT_NEW" -> next errnos
   bool labels = true;  // conntracks have label space (else ENOSPC)
+  // Label updates are always recorded in label_writes; in requests only
+  // when set (the mechanism tests look at the other operations).
+  bool label_writes_in_requests = false;
+  std::vector<LabelWriteSeen> label_writes;
+  size_t dump_batches = 0;  // dump requests answered
 };
 
 class FakeKernel final : public NetlinkChannel {
@@ -49,17 +61,24 @@ class FakeKernel final : public NetlinkChannel {
 
   int Request(nlmsghdr* request, const ReplyFn& on_reply) override {
     const std::string d = Describe(request);
-    state_->requests.push_back(d);
     const std::string op = d.substr(0, d.find(' '));
+    CtTuple orig;
+    CtLabelWrite w;
+    const bool label_write =
+        op == "CT_NEW" && ParseCtSetLabels(request, &orig, &w.data, &w.mask);
+    if (label_write) {
+      state_->label_writes.push_back({orig, w, state_->requests.size()});
+    }
+    if (!label_write || state_->label_writes_in_requests) {
+      state_->requests.push_back(d);
+    }
     if (auto it = state_->errors.find(op);
         it != state_->errors.end() && !it->second.empty()) {
       const int err = it->second.front();
       it->second.pop_front();
       if (err != 0) return err;
     }
-    CtTuple orig;
-    CtLabelWrite w;
-    if (op == "CT_NEW" && ParseCtSetLabels(request, &orig, &w.data, &w.mask)) {
+    if (label_write) {
       for (CtInfo& ct : state_->conntracks) {
         if (!(*ct.orig == orig)) continue;
         if (!state_->labels) return ENOSPC;
@@ -80,8 +99,24 @@ class FakeKernel final : public NetlinkChannel {
     }
     return ENOENT;
   }
-  int Dump(nlmsghdr* request, const ReplyFn&) override {
-    state_->requests.push_back(Describe(request));
+  // A CT_GET dump answers every conntrack of the request's family.
+  int Dump(nlmsghdr* request, const ReplyFn& on_reply) override {
+    const std::string d = Describe(request);
+    state_->requests.push_back(d);
+    const std::string op = d.substr(0, d.find(' '));
+    if (auto it = state_->errors.find(op + "(dump)");
+        it != state_->errors.end() && !it->second.empty()) {
+      const int err = it->second.front();
+      it->second.pop_front();
+      if (err != 0) return err;
+    }
+    ++state_->dump_batches;
+    const bool v6 = d.find("family=inet6") != std::string::npos;
+    alignas(8) uint8_t buf[kNlMsgBufSize];
+    for (const CtInfo& ct : state_->conntracks) {
+      if ((ct.orig->family() == Family::kV6) != v6) continue;
+      on_reply(BuildCtInfoMessage(buf, request->nlmsg_seq, ct));
+    }
     return 0;
   }
 
@@ -684,6 +719,7 @@ TEST_F(PlaneTest, DescribeAndCounters) {
 // ---- restart survival: session offsets in conntrack labels ----
 
 TEST_F(PlaneTest, SnapshotIsWrittenToLabelsWithAMaskAndReadBack) {
+  kernel_.label_writes_in_requests = true;
   kernel_.conntracks[0].labels = CtLabelBits{};
   SetLabelBit(&*kernel_.conntracks[0].labels, 5, true);  // the operator's bit
   SessionSnapshot snap;
@@ -734,6 +770,7 @@ TEST_F(PlaneTest, PickedUpSessionWithoutOurLabelsHasNoSnapshot) {
 }
 
 TEST_F(PlaneTest, NoLabelSpaceIsLoggedOnceAndNotRetried) {
+  kernel_.label_writes_in_requests = true;
   kernel_.labels = false;
   SessionSnapshot snap;
   snap.offset[0] = 3;
@@ -750,6 +787,7 @@ TEST_F(PlaneTest, NoLabelSpaceIsLoggedOnceAndNotRetried) {
 }
 
 TEST_F(PlaneTest, LabelWriteErrorsAreCountedNeverFatal) {
+  kernel_.label_writes_in_requests = true;
   SessionSnapshot snap;
   snap.offset[0] = 3;
   kernel_.errors["CT_NEW"] = {ENOBUFS, EPERM, ENOENT};

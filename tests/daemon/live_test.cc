@@ -31,6 +31,8 @@ class FakePlane final : public ConntrackPlane, FlowResolver, ExpectationSink {
   }
   void Expire(uint64_t) override {}
   void RemoveAll() override {}
+  void PrepareShutdown() override {}
+  ResyncCounts ResyncFromConntrack(uint64_t) override { return {}; }
   std::string Describe() const override { return "fake"; }
   std::string Counters() const override { return "fake"; }
 
