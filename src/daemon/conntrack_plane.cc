@@ -529,8 +529,8 @@ class Plane final : public ConntrackPlane,
     std::vector<Found> found;
     for (Family f : {Family::kV4, Family::kV6}) {
       auto on_entry = [&](const nlmsghdr* m) { Scan(m, &r, &found); };
-      const int err = Call(Op::kCtDump,
-                           BuildCtDump(buf_.get(), nl_->NextSeq(), f), on_entry);
+      const int err =
+          nl_->Dump(BuildCtDump(buf_.get(), nl_->NextSeq(), f), on_entry);
       if (err != 0) {
         ++r.errors;
         Fail(Op::kCtDump, err, f == Family::kV4 ? "IPv4 table" : "IPv6 table");

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <string>
@@ -20,6 +21,9 @@
 #include "adapters/ctnetlink_messages.h"
 #include "adapters/ipset_messages.h"
 #include "adapters/netlink_socket.h"
+#include "ftpalg/config.h"
+#include "ftpalg/engine.h"
+#include "ftpalg/stats.h"
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg {
@@ -27,6 +31,7 @@ namespace {
 
 using ::ftpalg::testing::BuildTcp;
 using ::ftpalg::testing::Ep;
+using ::ftpalg::testing::PayloadOf;
 using ::ftpalg::testing::TcpSpec;
 
 std::string Describe(const nlmsghdr* nlh) {
@@ -850,6 +855,413 @@ TEST_F(PlaneTest, ErrorBurstsOnEveryOperationAreCountedAndLoggedOnce) {
     for (const auto& l : log_.lines) logged += l.find("CT_GET") != std::string::npos;
     EXPECT_EQ(logged, 1u);
     EXPECT_TRUE(CounterIs("resolver_failures", 20));
+  }
+}
+
+
+// ---- failover: the newest pending data connection in the labels ----
+
+std::optional<LabelState> LabelsOf(const KernelState& k, const CtTuple& orig) {
+  for (const CtInfo& ct : k.conntracks) {
+    if (*ct.orig == orig && ct.labels) return DecodeLabels(*ct.labels);
+  }
+  return std::nullopt;
+}
+
+TEST_F(PlaneTest, PendingIsWrittenAtInstallAndClearedWhenTheSynCreatesIt) {
+  const Expectation e = PortExpectation(kSnatOrig, 45000);
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  // One label write, after the IPSET_ADD, before Install returned (i.e.
+  // before the verdict of the packet that carried the announcement).
+  ASSERT_EQ(kernel_.label_writes.size(), 1u);
+  EXPECT_EQ(kernel_.label_writes[0].after_requests, 2u);  // CT_GET, IPSET_ADD
+  auto st = LabelsOf(kernel_, kSnatOrig);
+  ASSERT_TRUE(st && st->pending);
+  EXPECT_EQ(*st->pending, PendingFromExpectation(e));
+  EXPECT_EQ(st->snapshot.offset[0], 0);  // a session without rewrite too
+  EXPECT_TRUE(CounterIs("pending_saved", 1));
+  EXPECT_TRUE(CounterIs("label_writes", 1));
+  // The same announcement again: nothing new to write.
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  EXPECT_EQ(kernel_.label_writes.size(), 1u);
+
+  DataSyn(Syn("203.0.113.2", 20, "203.0.113.1", 45000));
+  EXPECT_TRUE(CounterIs("related_created", 1));
+  ASSERT_EQ(kernel_.label_writes.size(), 2u);
+  st = LabelsOf(kernel_, kSnatOrig);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_FALSE(st->pending.has_value());
+  EXPECT_TRUE(CounterIs("pending_cleared", 1));
+  // The engine's later Remove finds nothing to clear.
+  plane_->sink().Remove(e);
+  EXPECT_EQ(kernel_.label_writes.size(), 2u);
+}
+
+TEST_F(PlaneTest, OnlyTheNewestPendingIsKeptAndAnOlderRemoveLeavesIt) {
+  const Expectation a = PortExpectation(kSnatOrig, 45000);
+  const Expectation b = PortExpectation(kSnatOrig, 45001);
+  ASSERT_EQ(plane_->sink().Install(a), InstallResult::kOk);
+  ASSERT_EQ(plane_->sink().Install(b), InstallResult::kOk);
+  EXPECT_EQ(LabelsOf(kernel_, kSnatOrig)->pending->target_port, 45001);
+  plane_->sink().Remove(a);  // older: the labels describe b
+  EXPECT_EQ(LabelsOf(kernel_, kSnatOrig)->pending->target_port, 45001);
+  EXPECT_EQ(kernel_.label_writes.size(), 2u);
+  plane_->sink().Remove(b);
+  EXPECT_FALSE(LabelsOf(kernel_, kSnatOrig)->pending.has_value());
+  EXPECT_TRUE(CounterIs("pending_cleared", 1));
+}
+
+TEST_F(PlaneTest, ExpiredPendingIsCleared) {
+  ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000)),
+            InstallResult::kOk);
+  plane_->Expire(1000 + 61 * 1000);
+  EXPECT_TRUE(CounterIs("expired", 1));
+  EXPECT_FALSE(LabelsOf(kernel_, kSnatOrig)->pending.has_value());
+}
+
+TEST_F(PlaneTest, ShutdownKeepsThePendingInTheLabels) {
+  const Expectation e = PortExpectation(kSnatOrig, 45000);
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  plane_->PrepareShutdown();
+  plane_->sink().Remove(e);  // the engine's Shutdown
+  plane_->RemoveAll();
+  EXPECT_EQ(kernel_.label_writes.size(), 1u);
+  EXPECT_TRUE(LabelsOf(kernel_, kSnatOrig)->pending.has_value());
+}
+
+TEST_F(PlaneTest, PendingWithoutLabelSpaceIsTriedOnceNeverFatal) {
+  kernel_.labels = false;
+  ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000)),
+            InstallResult::kOk);
+  ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45001)),
+            InstallResult::kOk);
+  EXPECT_EQ(kernel_.label_writes.size(), 1u);  // ENOSPC: never retried
+  EXPECT_TRUE(CounterIs("snapshot_no_labels", 2));
+  EXPECT_TRUE(CounterIs("pending_saved", 0));
+  EXPECT_EQ(log_.Count("has no conntrack labels"), 1u);
+}
+
+TEST_F(PlaneTest, SnapshotOfAnUntouchedSessionIsNotWritten) {
+  // AUTH on a session that never rewrote nor expected: nothing to keep.
+  SessionSnapshot tls;
+  tls.tls = true;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), tls);
+  EXPECT_TRUE(kernel_.label_writes.empty());
+  // Once the labels hold the session's state (a pending data connection),
+  // the TLS flag is kept: a backup must not parse the encrypted stream.
+  ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000)),
+            InstallResult::kOk);
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), tls);
+  EXPECT_EQ(kernel_.label_writes.size(), 2u);
+  EXPECT_TRUE(LabelsOf(kernel_, kSnatOrig)->snapshot.tls);
+}
+
+TEST_F(PlaneTest, ResyncRecreatesPendingFromAFakeDump) {
+  // The primary: one active (SNAT) and one passive (DNAT) announcement.
+  const Expectation act = PortExpectation(kSnatOrig, 45000);
+  Expectation pas = PasvExpectation(kDnatOrig, 46000);
+  pas.peer = *IpAddress::Parse("203.0.113.2");
+  pas.nat_to = Ep("10.7.0.2", 46000);
+  ASSERT_EQ(plane_->sink().Install(act), InstallResult::kOk);
+  ASSERT_EQ(plane_->sink().Install(pas), InstallResult::kOk);
+  const std::string add_act = Nth(2);  // CT_GET IPSET_ADD CT_GET IPSET_ADD
+  const std::string add_pas = Nth(0);
+  ASSERT_EQ(add_act.rfind("IPSET_ADD", 0), 0u);
+  // Foreign labels and a conntrack without labels are skipped.
+  CtInfo other = Conntrack(CtTuple{Ep("10.7.0.9", 5), Ep("203.0.113.9", 80), 6},
+                           CtTuple{Ep("203.0.113.9", 80), Ep("203.0.113.1", 5), 6});
+  other.labels = CtLabelBits{};
+  SetLabelBit(&*other.labels, 127, true);
+  kernel_.conntracks.push_back(other);
+
+  // The backup's daemon (a fresh plane, timeouts from the options).
+  PlaneOptions o;
+  o.expectation_timeout_s = 300;
+  Make(o);
+  TakeOps();
+  const ResyncCounts r = plane_->ResyncFromConntrack(5000);
+  EXPECT_EQ(r.scanned, 3u);
+  EXPECT_EQ(r.sessions, 2u);
+  EXPECT_EQ(r.pending_restored, 2u);
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "CT_GET", "IPSET_ADD", "IPSET_ADD"}));
+  // The same set elements as the primary's, with the full timeout.
+  auto same_but_timeout = [](std::string a) {
+    return a.substr(a.find('\n'), a.find("IPSET_ATTR_TIMEOUT") - a.find('\n'));
+  };
+  std::vector<std::string> adds = {Nth(1), Nth(0)};
+  std::sort(adds.begin(), adds.end());
+  std::vector<std::string> want = {add_act, add_pas};
+  std::sort(want.begin(), want.end());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(same_but_timeout(adds[i]), same_but_timeout(want[i]));
+    EXPECT_NE(adds[i].find("IPSET_ATTR_TIMEOUT [net]=300"), std::string::npos) << adds[i];
+  }
+  EXPECT_TRUE(CounterIs("resync_runs", 1));
+  EXPECT_TRUE(CounterIs("resync_pending", 2));
+  EXPECT_TRUE(CounterIs("resync_scanned", 3));
+  EXPECT_EQ(log_.Count("resync from conntrack: scanned 3 conntracks, 2 with ftpalg "
+                       "state, 2 pending data connections re-created (0 already "
+                       "pending), 0 errors"),
+            1u);
+  // The data SYN on the backup is related exactly as on the primary.
+  DataSyn(Syn("203.0.113.2", 20, "203.0.113.1", 45000), 6000);
+  EXPECT_TRUE(CounterIs("related_created", 1));
+  // CT_NEW, IPSET_DEL, then the CT_GET that reads the labels to clear them.
+  EXPECT_NE(Nth(2).find("CTA_NAT_V4_MINIP=10.7.0.2"), std::string::npos) << Nth(2);
+  EXPECT_FALSE(LabelsOf(kernel_, kSnatOrig)->pending.has_value());  // used
+  // Repeating the resync (SIGUSR2 again) re-creates nothing.
+  TakeOps();
+  const ResyncCounts again = plane_->ResyncFromConntrack(7000);
+  EXPECT_EQ(again.pending_restored, 0u);
+  EXPECT_EQ(again.pending_known, 1u);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "CT_GET"}));
+  // Its session ends on the backup: the re-created one goes with it.
+  plane_->resolver().Forget(kDnatOrig.ToFlow());
+  EXPECT_EQ(TakeOps(), OpList({"IPSET_DEL", "CT_GET"}));
+  EXPECT_TRUE(CounterIs("restored_withdrawn", 1));
+  EXPECT_FALSE(LabelsOf(kernel_, kDnatOrig)->pending.has_value());
+}
+
+TEST_F(PlaneTest, RestoredPendingThatNobodyUsesExpires) {
+  ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000)),
+            InstallResult::kOk);
+  PlaneOptions o;
+  o.expectation_timeout_s = 30;
+  Make(o);
+  ASSERT_EQ(plane_->ResyncFromConntrack(5000).pending_restored, 1u);
+  TakeOps();
+  plane_->Expire(5000 + 29 * 1000);
+  EXPECT_EQ(TakeOps(), OpList{});
+  plane_->Expire(5000 + 30 * 1000);
+  EXPECT_EQ(TakeOps(), OpList({"IPSET_DEL", "CT_GET"}));
+  EXPECT_TRUE(CounterIs("expired", 1));
+  EXPECT_FALSE(LabelsOf(kernel_, kSnatOrig)->pending.has_value());
+  // The engine re-announcing it later takes it over (refresh, not busy).
+}
+
+TEST_F(PlaneTest, EngineReannouncingARestoredPendingOwnsIt) {
+  const Expectation e = PortExpectation(kSnatOrig, 45000);
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  Make();
+  ASSERT_EQ(plane_->ResyncFromConntrack(5000).pending_restored, 1u);
+  ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
+  EXPECT_TRUE(CounterIs("refreshes", 1));
+  // Now the engine's: its session ending (Forget) does not withdraw it;
+  // the engine's own Remove does.
+  TakeOps();
+  plane_->resolver().Forget(kSnatOrig.ToFlow());
+  EXPECT_EQ(TakeOps(), OpList{});
+  EXPECT_TRUE(CounterIs("restored_withdrawn", 0));
+  plane_->sink().Remove(e);
+  EXPECT_EQ(TakeOps()[0], "IPSET_DEL");
+}
+
+TEST_F(PlaneTest, ResyncCountsDumpErrorsAndConflictsAndWarns) {
+  ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000)),
+            InstallResult::kOk);
+  Make();
+  // Another master already holds the public port here.
+  const CtTuple o2{Ep("10.7.0.3", 40300), Ep("203.0.113.2", 21), 6};
+  const CtTuple r2{Ep("203.0.113.2", 21), Ep("203.0.113.1", 40300), 6};
+  kernel_.conntracks.push_back(Conntrack(o2, r2));
+  Expectation clash = PortExpectation(o2, 45000);
+  clash.nat_to = Ep("10.7.0.3", 45000);
+  ASSERT_EQ(plane_->sink().Install(clash), InstallResult::kOk);
+  kernel_.errors["CT_GET(dump)"] = {0, ENOBUFS};  // the IPv6 dump fails
+  const ResyncCounts r = plane_->ResyncFromConntrack(5000);
+  EXPECT_EQ(r.pending_restored, 0u);
+  EXPECT_EQ(r.pending_known, 1u);  // o2's own
+  EXPECT_EQ(r.errors, 2u);         // the clash, the failed dump
+  EXPECT_TRUE(CounterIs("resync_errors", 2));
+  EXPECT_EQ(log_.Count("warn: conntrack plane: resync: 203.0.113.1:45000"), 1u);
+  EXPECT_EQ(log_.Count("warn: resync from conntrack:"), 1u);
+}
+
+TEST_F(PlaneTest, ResyncUsesAKernelExpectationForAnInertHelper) {
+  kernel_.conntracks[0] = Conntrack(kSnatOrig, kSnatReply, "irc");
+  Make();
+  ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000)),
+            InstallResult::kOk);
+  Make();
+  TakeOps();
+  kernel_.errors["EXP_NEW"] = {EEXIST};  // conntrackd's expectation sync was first
+  const ResyncCounts r = plane_->ResyncFromConntrack(5000);
+  EXPECT_EQ(r.pending_restored, 1u);
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "CT_GET", "EXP_NEW", "EXP_NEW"}));
+}
+
+// The engine, the plane and the labels together: for each NAT case the
+// engine announces through the plane, and the pending fields read back with
+// the master's tuples give exactly the engine's expectation; a backup's
+// resync then installs the same pending set element.
+class RecordingSink final : public ExpectationSink {
+ public:
+  explicit RecordingSink(ExpectationSink& inner) : inner_(inner) {}
+  InstallResult Install(const Expectation& e) override {
+    const InstallResult r = inner_.Install(e);
+    if (r == InstallResult::kOk) installed.push_back(e);
+    return r;
+  }
+  void Remove(const Expectation& e) override { inner_.Remove(e); }
+  std::vector<Expectation> installed;
+
+ private:
+  ExpectationSink& inner_;
+};
+
+class QuietLogger final : public Logger {
+ public:
+  bool Enabled(LogLevel) const override { return false; }
+  void Log(LogLevel, std::string_view) override {}
+};
+
+// One control connection as the gateway sees it: client->server packets
+// carry the ORIGINAL tuple, server->client packets the REPLY tuple.
+class Wire {
+ public:
+  Wire(Engine& engine, const CtTuple& orig, const CtTuple& reply)
+      : engine_(engine), orig_(orig), reply_(reply) {}
+  void Client(const std::string& payload, uint8_t flags = kTcpAck | kTcpPsh) {
+    Send(orig_.src, orig_.dst, &c_seq_, s_seq_, payload, flags);
+  }
+  void Server(const std::string& payload, uint8_t flags = kTcpAck | kTcpPsh) {
+    Send(reply_.src, reply_.dst, &s_seq_, c_seq_, payload, flags);
+  }
+  void Login() {
+    Client("", kTcpSyn);
+    Server("", kTcpSyn | kTcpAck);
+    Server("220 hi\r\n");
+    Client("USER a\r\n");
+    Server("331 p\r\n");
+  }
+  std::string last_payload;
+
+ private:
+  void Send(Endpoint src, Endpoint dst, uint32_t* seq, uint32_t ack,
+            const std::string& payload, uint8_t flags) {
+    TcpSpec t;
+    t.src = src;
+    t.dst = dst;
+    t.seq = *seq;
+    t.ack = (flags & kTcpAck) ? ack : 0;
+    t.flags = flags;
+    t.payload = payload;
+    std::vector<uint8_t> p = BuildTcp(t);
+    p.resize(p.size() + 128);
+    PacketBuffer pb{p.data(), p.size() - 128, p.size()};
+    engine_.Process(pb, now_ms_ += 10);
+    last_payload = PayloadOf(std::vector<uint8_t>(p.begin(), p.begin() + pb.len));
+    *seq += static_cast<uint32_t>(payload.size()) + ((flags & kTcpSyn) ? 1 : 0);
+  }
+  Engine& engine_;
+  CtTuple orig_, reply_;
+  uint32_t c_seq_ = 1000, s_seq_ = 9000;
+  uint64_t now_ms_ = 1000;
+};
+
+struct EngineCase {
+  const char* name;
+  CtTuple orig, reply;
+  bool client_announces;
+  const char* command;  // client line (announcement or PASV/EPSV)
+  const char* reply_line;  // server's announcement (passive) or "200 ok"
+  bool rewritten;
+};
+
+TEST_F(PlaneTest, EngineExpectationsSurviveTheLabelsExactly) {
+  const CtTuple so{Ep("10.7.0.3", 40200), Ep("198.51.100.2", 21), 6};
+  const CtTuple sr{Ep("198.51.100.2", 21), Ep("203.0.113.1", 40200), 6};
+  const CtTuple dno{Ep("198.51.100.9", 40201), Ep("203.0.113.1", 21), 6};
+  const CtTuple dnr{Ep("10.7.0.5", 21), Ep("198.51.100.9", 40201), 6};
+  const CtTuple s6o{Ep("fd00:7::2", 40202), Ep("2001:db8:2::2", 21), 6};
+  const CtTuple s6r{Ep("2001:db8:2::2", 21), Ep("2001:db8:1::1", 40202), 6};
+  const CtTuple d6o{Ep("2001:db8:9::9", 40203), Ep("2001:db8:1::1", 21), 6};
+  const CtTuple d6r{Ep("fd00:7::5", 21), Ep("2001:db8:9::9", 40203), 6};
+  const EngineCase cases[] = {
+      {"SNAT active PORT, port remapped", so, sr, true, "PORT 10,7,0,3,19,137\r\n",
+       "200 ok\r\n", true},
+      {"SNAT active EPRT", so, sr, true, "EPRT |1|10.7.0.3|5010|\r\n", "200 ok\r\n", true},
+      {"SNAT passive 227 (public server)", so, sr, false, "PASV\r\n",
+       "227 Entering Passive Mode (198,51,100,2,23,112)\r\n", false},
+      {"DNAT passive 227", dno, dnr, false, "PASV\r\n",
+       "227 Entering Passive Mode (10,7,0,5,23,113)\r\n", true},
+      {"DNAT passive 229", dno, dnr, false, "EPSV\r\n",
+       "229 Entering Extended Passive Mode (|||6002|)\r\n", false},
+      {"DNAT active PORT (public client)", dno, dnr, true,
+       "PORT 198,51,100,9,27,88\r\n", "200 ok\r\n", false},
+      {"v6 SNAT active EPRT", s6o, s6r, true, "EPRT |2|fd00:7::2|5011|\r\n",
+       "200 ok\r\n", true},
+      {"v6 SNAT passive 229", s6o, s6r, false, "EPSV\r\n",
+       "229 ok (|||6003|)\r\n", false},
+      {"v6 DNAT passive 229", d6o, d6r, false, "EPSV\r\n", "229 ok (|||6004|)\r\n", false},
+      {"v6 DNAT active EPRT (public client)", d6o, d6r, true,
+       "EPRT |2|2001:db8:9::9|7001|\r\n", "200 ok\r\n", false},
+  };
+  for (const EngineCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    kernel_ = KernelState{};
+    seen_ = 0;
+    kernel_.conntracks.push_back(Conntrack(c.orig, c.reply));
+    // Something else already holds 203.0.113.1:5001 (the remap case).
+    kernel_.conntracks.push_back(Conntrack(kSnatOrig, kSnatReply));
+    Make();
+    ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 5001)),
+              InstallResult::kOk);
+    EngineConfig cfg;
+    RecordingSink sink(plane_->sink());
+    QuietLogger quiet;
+    Stats stats;
+    Engine engine(cfg, sink, plane_->resolver(), quiet, stats);
+    Wire wire(engine, c.orig, c.reply);
+    wire.Login();
+    const size_t before = kernel_.label_writes.size();
+    if (c.client_announces) {
+      wire.Client(c.command);
+      EXPECT_EQ(wire.last_payload != c.command, c.rewritten) << wire.last_payload;
+    } else {
+      wire.Client(c.command);
+      wire.Server(c.reply_line);
+      EXPECT_EQ(wire.last_payload != c.reply_line, c.rewritten) << wire.last_payload;
+    }
+    ASSERT_EQ(sink.installed.size(), 1u);
+    const Expectation& e = sink.installed.back();
+    // Written while the announcing packet was in the engine (before its
+    // verdict), at least the pending write.
+    EXPECT_GT(kernel_.label_writes.size(), before);
+    const auto st = LabelsOf(kernel_, c.orig);
+    ASSERT_TRUE(st && st->pending);
+    const Expectation back =
+        ExpectationFromPending(*st->pending, c.orig, c.reply, std::nullopt, e.timeout_s);
+    EXPECT_EQ(back.kind, e.kind);
+    EXPECT_EQ(back.announcer, e.announcer);
+    EXPECT_EQ(back.master, e.master);
+    EXPECT_EQ(back.peer, e.peer);
+    EXPECT_EQ(back.target, e.target);
+    EXPECT_EQ(back.nat_to, e.nat_to);
+    if (c.rewritten) {
+      EXPECT_NE(st->snapshot.offset[c.client_announces ? 0 : 1], 0);
+    }
+    if (std::string(c.name).find("remapped") != std::string::npos) {
+      EXPECT_EQ(e.target.port, 5002);
+      EXPECT_EQ(e.nat_to.port, 5001);
+    }
+    // A backup's daemon re-creates the same pending set element.
+    std::string primary_add;
+    for (const std::string& r : kernel_.requests) {
+      if (r.rfind("IPSET_ADD", 0) == 0) primary_add = r;
+    }
+    Make();
+    seen_ = kernel_.requests.size();
+    const ResyncCounts r = plane_->ResyncFromConntrack(5000);
+    EXPECT_EQ(r.pending_restored, 2u);  // this one and the 5001 holder
+    EXPECT_EQ(r.errors, 0u);
+    bool found = false;
+    for (size_t i = seen_; i < kernel_.requests.size(); ++i) {
+      found = found || kernel_.requests[i] == primary_add;
+    }
+    EXPECT_TRUE(found) << primary_add;
   }
 }
 
