@@ -71,7 +71,9 @@ int NetlinkSocket::Exchange(nlmsghdr* request, bool dump,
   const uint32_t seq = request->nlmsg_seq;
   if (int err = Send(request); err != 0) return err;
 
-  const int64_t deadline = MonotonicMs() + timeout_ms_;
+  // A request waits at most timeout_ms for its answer; a dump at most
+  // timeout_ms for each next batch (a large table takes longer in total).
+  int64_t deadline = MonotonicMs() + timeout_ms_;
   const int fd = mnl_socket_get_fd(nl_);
   for (;;) {
     const int64_t left = deadline - MonotonicMs();
@@ -88,6 +90,7 @@ int NetlinkSocket::Exchange(nlmsghdr* request, bool dump,
       if (errno == EINTR || errno == EAGAIN) continue;
       return errno;  // ENOBUFS: answers were lost
     }
+    if (dump) deadline = MonotonicMs() + timeout_ms_;
     int len = static_cast<int>(n);
     for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(rx_.get());
          mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {

@@ -49,14 +49,15 @@ class NetlinkChannel {
   // ENOBUFS when replies were lost. Messages of older requests (late answers
   // after a timeout) are skipped.
   virtual int Request(nlmsghdr* request, const ReplyFn& on_reply) = 0;
-  // Like Request for NLM_F_DUMP requests: runs until NLMSG_DONE.
+  // Like Request for NLM_F_DUMP requests: runs until NLMSG_DONE; the time
+  // bound applies to each next batch of answers, not to the whole dump.
   virtual int Dump(nlmsghdr* request, const ReplyFn& on_reply) = 0;
 };
 
 class NetlinkSocket final : public NetlinkChannel {
  public:
   // Opens and binds a NETLINK_NETFILTER socket. nullptr + *error on failure.
-  // timeout_ms bounds every Request/Dump.
+  // timeout_ms bounds every Request, and the wait for each batch of a Dump.
   static std::unique_ptr<NetlinkSocket> Open(int timeout_ms,
                                              std::string* error);
   ~NetlinkSocket() override;

@@ -1186,19 +1186,29 @@ bool ProbeLabels(std::string* report) {
               ErrnoName(err) + ")";
     return false;
   }
+  // What ftpalgd writes: offsets, then a pending data connection.
   SessionSnapshot snap;
   snap.offset[0] = 3;
   snap.offset[1] = -2;
+  PendingLabel pending;
+  pending.announcer = Direction::kReply;
+  pending.translated = true;
+  pending.kind = AnnounceKind::k227;
+  pending.nat_port = 50001;
+  pending.target_port = 50002;
   err = sock->Request(BuildCtSetLabels(buf.get(), sock->NextSeq(), ct.orig,
                                        EncodeSnapshotLabels(snap)),
                       {});
-  std::optional<SessionSnapshot> back;
+  if (err == 0) {
+    err = sock->Request(BuildCtSetLabels(buf.get(), sock->NextSeq(), ct.orig,
+                                         EncodePendingLabels(pending)),
+                        {});
+  }
+  std::optional<LabelState> back;
   if (err == 0) {
     auto on_reply = [&](const nlmsghdr* m) {
       CtInfo info;
-      if (ParseCtMessage(m, &info) && info.labels) {
-        back = DecodeSnapshotLabels(*info.labels);
-      }
+      if (ParseCtMessage(m, &info) && info.labels) back = DecodeLabels(*info.labels);
     };
     sock->Request(BuildCtGet(buf.get(), sock->NextSeq(), ct.orig, TupleAttr::kOrig),
                   on_reply);
@@ -1206,20 +1216,25 @@ bool ProbeLabels(std::string* report) {
   sock->Request(BuildCtDelete(buf.get(), sock->NextSeq(), ct.orig), {});
   if (err == ENOSPC) {
     *report =
-        "labels: NOT available (conntracks get no label space: no rule "
-        "references labels; scripts/ftpalg-rules install adds one): sessions "
-        "with rewrites break when ftpalgd restarts";
+        "labels: NOT available on new connections (conntracks get no label "
+        "space: no rule references labels; scripts/ftpalg-rules install adds "
+        "one): sessions with rewrites break, and pending data connections are "
+        "lost, when ftpalgd restarts or the gateway fails over";
     return false;
   }
-  if (err != 0 || !back || back->offset[0] != 3 || back->offset[1] != -2) {
+  if (err != 0 || !back || back->snapshot.offset[0] != 3 ||
+      back->snapshot.offset[1] != -2 || back->pending != pending) {
     *report = std::string("labels: NOT usable (write ") + ErrnoName(err) +
               (err == 0 ? ", read back differs" : "") +
-              "): sessions with rewrites break when ftpalgd restarts";
+              "): sessions with rewrites break, and pending data connections "
+              "are lost, when ftpalgd restarts or the gateway fails over";
     return false;
   }
   *report =
-      "labels: available (session offsets kept in conntrack label bits "
-      "32..127: rewritten sessions survive a daemon restart)";
+      "labels: available on new connections (session offsets and the newest "
+      "pending data connection kept in conntrack label bits 0..127, layout "
+      "v2: sessions and pending data connections survive a daemon restart, "
+      "and a failover when conntrackd replicates the labels)";
   return true;
 }
 

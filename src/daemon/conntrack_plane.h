@@ -110,9 +110,11 @@ std::unique_ptr<ConntrackPlane> MakeConntrackPlane(
 // element on TEST-NET-1 addresses (192.0.2.0/24) in the current namespace.
 bool ProbeConntrack(const PlaneOptions&, std::string* report);
 
-// For `ftpalgd --check`: can session offsets be kept in conntrack labels
-// (restart survival)? Creates a throwaway TEST-NET conntrack, writes and
-// reads back a snapshot, deletes it. *report gets one line.
+// For `ftpalgd --check`: do new conntracks get labels, so session offsets
+// and pending data connections survive a restart or a failover? Creates a
+// throwaway TEST-NET conntrack (it gets label space exactly when a new
+// connection would), writes and reads back offsets and a pending data
+// connection (layout v2), deletes it. *report gets one line.
 bool ProbeLabels(std::string* report);
 
 }  // namespace ftpalg
