@@ -525,6 +525,56 @@ TEST_F(EngineTest, RestartRestoresOffsetsFromSnapshot) {
   EXPECT_EQ(keep.saved->offset[0], 6);
 }
 
+// Failover in the middle of a rewrite, case 1 (the usual one): the primary
+// forwarded the rewritten PORT (+3) and wrote the offsets, the server got
+// it, but its ACK had not reached the client when the primary died. The
+// client's retransmission of the original 19 bytes reaches the backup,
+// whose session is restored with the newest offset (+3) and no change
+// point: it is not parsed (the restored stream resyncs at the next LF) and
+// goes out unchanged at seq + 3, i.e. it ends exactly where the server's
+// copy of the rewritten line ends: a pure duplicate. The server re-acks the
+// end, which maps back to the end of the client's line. Nothing is lost.
+TEST_F(EngineTest, FailoverMidRewriteDeliveredAnnouncementIsADuplicate) {
+  KeepingResolver keep(cfg);
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  const std::string port = "PORT 10,7,0,2,4,1\r\n";  // 19 bytes -> 22
+  ASSERT_EQ(ClientSends(port).payload(), "PORT 203,0,113,1,4,1\r\n");
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);  // backup
+  Result again = ClientSendsAt(start, port);
+  EXPECT_EQ(again.payload(), port);  // not rewritten a second time
+  EXPECT_EQ(again.seq(), start + 3);
+  EXPECT_EQ(again.seq() + port.size(), start + 22);  // = the server's end
+  TcpSpec ack{server, client, s_next_, start + 22, kTcpAck, "", {}, false};
+  EXPECT_EQ(Run(ack).ack(), start + 19);  // the client's line, all acked
+}
+
+// Case 2 (the rare one): the primary wrote the offsets but the rewritten
+// segment never reached the server (lost behind the primary, or the primary
+// died between the label write and the verdict, and conntrackd still
+// carried the labels over). The server has bytes up to `start`; the
+// backup sends the retransmission at start + 3: a 3-byte hole the client
+// can never fill (the server's ACK of `start` maps to start - 3, below what
+// the client already sent), so the control connection stalls until a
+// timeout. A shrinking rewrite (delta < 0) instead overlaps: the server
+// drops the first |delta| bytes of the line and answers 500.
+TEST_F(EngineTest, FailoverMidRewriteLostAnnouncementLeavesAHole) {
+  KeepingResolver keep(cfg);
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);
+  Handshake();
+  Greet();
+  const uint32_t start = c_next_;
+  const std::string port = "PORT 10,7,0,2,4,1\r\n";
+  ClientSends(port);  // rewritten, offsets saved; assume it is lost
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);
+  Result again = ClientSendsAt(start, port);
+  EXPECT_EQ(again.seq(), start + 3);  // the server expects `start`
+  TcpSpec dup{server, client, s_next_, start, kTcpAck, "", {}, false};
+  EXPECT_EQ(Run(dup).ack(), start - 3);  // an old ACK to the client
+}
+
 // Without kept offsets a restarted daemon leaves an in-flight session alone.
 TEST_F(EngineTest, RestartWithoutSnapshotLeavesSessionUntouched) {
   Handshake();
