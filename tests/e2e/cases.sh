@@ -226,6 +226,55 @@ case_v6() {
   fi
 }
 
+# --- D2: ftpalgd restarted between an announcement and its data connection -
+# The newest pending data connection of a session is kept in its control
+# conntrack's labels (layout v2). The client announces (PASV: unrewritten,
+# public server; or PORT from 10.7.0.2: rewritten +3), then ftpalgd is
+# stopped with SIGTERM (which removes its pending-set elements but keeps the
+# labels) and started again; only then the data connection is opened. The
+# lab's FORWARD policy drops NEW data SYNs, so the transfer works only if
+# the new daemon's start-up resync re-created the pending data connection
+# (pending record + ipset element) from the labels: asserted, with its log
+# lines.
+case_restart_pending() {
+  local mode=$1 i p ready=$T/pend.ready go=$T/pend.go args=()
+  case_begin "ftpalgd-restart-pending-$mode"
+  if [[ -z $ALG_PID ]] || ! kill -0 "$ALG_PID" 2>/dev/null; then
+    fail "ftpalgd is not running"; case_report; return
+  fi
+  [[ $mode == active ]] && args=(--active)
+  rm -f "$ready" "$go"
+  ip netns exec "$NS_CLI" timeout 60 "$PY" "$E2E_LIB_DIR/ftpc.py" pending "$SRV4" --src "$CLI4_GROW" \
+    --ready "$ready" --go "$go" "${args[@]}" hello.txt >"$CASE_DIR/pending.out" 2>"$CASE_DIR/pending.err" &
+  p=$!
+  for ((i = 0; i < 200; i++)); do
+    [[ -e $ready ]] && break
+    kill -0 $p 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ ! -e $ready ]]; then
+    fail "client did not announce its data connection"; touch "$go"; stop_pid $p; case_report; return
+  fi
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  if ! ftpalgd_spawn; then
+    fail "ftpalgd restart failed"; touch "$go"; stop_pid $p; case_report; return
+  fi
+  touch "$go"
+  for ((i = 0; i < 300; i++)); do
+    kill -0 $p 2>/dev/null || break
+    sleep 0.1
+  done
+  stop_pid $p
+  grep -q "^PENDING $SMALL_SHA" "$CASE_DIR/pending.out" ||
+    fail "data connection announced before the restart: got '$(cat "$CASE_DIR/pending.out")'"
+  expect_log ALG_LOG 'resync from conntrack: scanned [0-9]+ conntracks, [0-9]+ with ftpalg state, [1-9][0-9]* pending data connections re-created' \
+    "start-up resync re-created no pending data connection"
+  expect_log ALG_LOG 'resync: pending data connection .* re-created for 10\.7\.0\.[0-9]+:[0-9]+->' \
+    "no 'resync: pending data connection' line for the client's session"
+  log_new ALG_LOG | grep -E 'resync' >"$CASE_DIR/resync.log"
+  if [[ $mode == active ]]; then case_end 1 1; else case_end 1; fi
+}
+
 # --- D: ftpalgd killed with SIGKILL mid-session, then restarted ------------
 # ftpalgd keeps each rewritten session's sequence offsets in its control
 # conntrack's labels (scripts/ftpalg-rules loads the label-allocating rule):

@@ -13,7 +13,11 @@
       "TIMEOUT"/"ERROR ...") one per line as AFTER1/AFTER2; --retr-after: then
       one more RETR FILE in the same session (active unless --passive-after),
       printed as "AFTER3 <sha256>" or "AFTER3 ERROR ...".
-Exit status 0 on success (inflight: 0 whenever it ran to the end).
+  ftpc.py pending HOST --src IP --ready F --go F [--active] FILE
+      announce a data connection (PASV, or PORT with --active) for FILE,
+      touch READY, wait (bounded) for GO, then open it and RETR FILE; prints
+      "PENDING <sha256>" or "PENDING ERROR ..." / "PENDING TIMEOUT".
+Exit status 0 on success (inflight, pending: 0 whenever it ran to the end).
 """
 import argparse
 import ftplib
@@ -55,7 +59,7 @@ def reply_of(f, cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("op", choices=["get", "put", "ctl", "inflight"])
+    ap.add_argument("op", choices=["get", "put", "ctl", "inflight", "pending"])
     ap.add_argument("host")
     ap.add_argument("args", nargs="*")
     ap.add_argument("--port", type=int, default=21)
@@ -124,6 +128,44 @@ def main():
             f.sock.close()
         except OSError:
             pass
+        return 0
+    elif a.op == "pending":
+        f.voidcmd("TYPE I")
+        if a.active:
+            listener = f.makeport()  # sends PORT (the ALG rewrites it)
+            listener.settimeout(TIMEOUT)
+        else:
+            host, port = ftplib.parse227(f.sendcmd("PASV"))
+        open(a.ready, "w").close()
+        t0 = time.time()
+        while not os.path.exists(a.go):
+            if time.time() - t0 > 30:
+                print("GO-TIMEOUT")
+                return 1
+            time.sleep(0.05)
+        try:
+            if a.active:
+                f.sendcmd("RETR " + a.args[0])
+                conn, _ = listener.accept()
+            else:
+                src = (a.src, 0) if a.src else None
+                conn = socket.create_connection((host, port), TIMEOUT, src)
+                f.sendcmd("RETR " + a.args[0])
+            conn.settimeout(TIMEOUT)
+            h = hashlib.sha256()
+            while True:
+                b = conn.recv(65536)
+                if not b:
+                    break
+                h.update(b)
+            conn.close()
+            f.voidresp()
+            print("PENDING", h.hexdigest(), flush=True)
+        except (socket.timeout, TimeoutError):
+            print("PENDING TIMEOUT", flush=True)
+        except (ftplib.all_errors, OSError) as e:
+            print("PENDING ERROR %s" % str(e).strip(), flush=True)
+        f.close()
         return 0
     try:
         f.quit()

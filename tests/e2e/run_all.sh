@@ -89,13 +89,17 @@ run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
 if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-sigkill-restart case_sigkill
+  run ftpalgd-restart-pending-passive case_restart_pending passive
+  run ftpalgd-restart-pending-active case_restart_pending active
   hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
     echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
   fi
-elif want ftpalgd-sigkill-restart; then
-  echo "SKIP ftpalgd-sigkill-restart (ALG=$ALG: no daemon to kill)"
+else
+  for c in ftpalgd-sigkill-restart ftpalgd-restart-pending-passive ftpalgd-restart-pending-active; do
+    want "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
+  done
 fi
 
 echo "e2e: ALG=$ALG: $PASS_N passed, $FAIL_N failed ($((SECONDS - T_START)) s)${FAILED_CASES[*]:+: ${FAILED_CASES[*]}}"
