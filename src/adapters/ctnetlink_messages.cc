@@ -270,6 +270,13 @@ nlmsghdr* BuildCtDump(void* buf, uint32_t seq, Family family) {
                    NLM_F_DUMP | NLM_F_ACK, seq, family);
 }
 
+nlmsghdr* BuildCtDumpAllFamilies(void* buf, uint32_t seq) {
+  nlmsghdr* nlh = PutHeader(buf, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET,
+                            NLM_F_DUMP | NLM_F_ACK, seq, Family::kV4);
+  static_cast<nfgenmsg*>(mnl_nlmsg_get_payload(nlh))->nfgen_family = AF_UNSPEC;
+  return nlh;
+}
+
 nlmsghdr* BuildCtCreate(void* buf, uint32_t seq, const CtCreateSpec& spec) {
   nlmsghdr* nlh =
       PutHeader(buf, NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW,

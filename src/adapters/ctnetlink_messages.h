@@ -45,6 +45,9 @@ nlmsghdr* BuildCtGet(void* buf, uint32_t seq, const CtTuple& t,
                      TupleAttr which);
 // IPCTNL_MSG_CT_GET dump of a family's conntracks (for probing).
 nlmsghdr* BuildCtDump(void* buf, uint32_t seq, Family family);
+// The same for every family at once (AF_UNSPEC: the kernel walks its table
+// once, not once per family).
+nlmsghdr* BuildCtDumpAllFamilies(void* buf, uint32_t seq);
 
 // A conntrack created from userspace (IPCTNL_MSG_CT_NEW, CREATE|EXCL).
 struct CtCreateSpec {

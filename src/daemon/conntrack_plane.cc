@@ -527,14 +527,12 @@ class Plane final : public ConntrackPlane,
     // at most max_expectations), and installed after the dump, since the
     // channel carries one exchange at a time.
     std::vector<Found> found;
-    for (Family f : {Family::kV4, Family::kV6}) {
-      auto on_entry = [&](const nlmsghdr* m) { Scan(m, &r, &found); };
-      const int err =
-          nl_->Dump(BuildCtDump(buf_.get(), nl_->NextSeq(), f), on_entry);
-      if (err != 0) {
-        ++r.errors;
-        Fail(Op::kCtDump, err, f == Family::kV4 ? "IPv4 table" : "IPv6 table");
-      }
+    auto on_entry = [&](const nlmsghdr* m) { Scan(m, &r, &found); };
+    const int err =
+        nl_->Dump(BuildCtDumpAllFamilies(buf_.get(), nl_->NextSeq()), on_entry);
+    if (err != 0) {
+      ++r.errors;
+      Fail(Op::kCtDump, err, "conntrack table");
     }
     for (const Found& x : found) RestorePending(x, &r);
     r.elapsed_ms = (MonotonicUs() - t0) / 1000;

@@ -79,7 +79,7 @@ class ConntrackPlane {
   // their pending fields in the conntrack labels, so the next daemon (a
   // restart) re-creates them with ResyncFromConntrack().
   virtual void PrepareShutdown() = 0;
-  // Reads the whole conntrack table (a streamed CT_GET dump per family) and,
+  // Reads the whole conntrack table (one streamed CT_GET dump, all families) and,
   // for every control conntrack whose labels carry a pending data
   // connection (layout v2, ctnetlink_labels.h), re-creates it here: pending
   // record plus ipset element with a timeout (or a kernel expectation when
