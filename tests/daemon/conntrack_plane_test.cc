@@ -1076,8 +1076,8 @@ TEST_F(PlaneTest, ResyncCountsDumpErrorsAndConflictsAndWarns) {
   EXPECT_EQ(r.pending_known, 1u);  // o2's own
   EXPECT_EQ(r.errors, 1u);         // the clash
   kernel_.errors["CT_GET(dump)"] = {ENOBUFS};  // a failed dump
-  const ResyncCounts r2 = plane_->ResyncFromConntrack(6000);
-  EXPECT_EQ(r2.errors, 1u);
+  const ResyncCounts failed = plane_->ResyncFromConntrack(6000);
+  EXPECT_EQ(failed.errors, 1u);
   EXPECT_EQ(log_.Count("CT_GET(dump) ENOBUFS"), 1u);
   EXPECT_TRUE(CounterIs("resync_errors", 2));
   EXPECT_EQ(log_.Count("warn: conntrack plane: resync: 203.0.113.1:45000"), 1u);
