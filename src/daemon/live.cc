@@ -295,7 +295,14 @@ void Daemon::OpenControlSocket() {
         if (format == "prometheus") return FormatStatsPrometheus(Snapshot());
         return "error: stats: unknown format (text, prometheus)\n";
       });
-  Info("stats socket " + options_.stats_socket + " (ftpalgd --stats)");
+  control_->AddCommand(
+      "resync", "re-create pending data connections from conntrack (ftpalgd --resync)",
+      [this](std::string_view) -> std::string {
+        const ResyncCounts counts = plane_->ResyncFromConntrack(MonotonicMs());
+        return std::string(counts.errors > 0 ? "error: " : "") + "resync " +
+               counts.ToString() + "\n";
+      });
+  Info("stats socket " + options_.stats_socket + " (ftpalgd --stats, --resync)");
 }
 
 void Daemon::CheckQueueOverflow() {

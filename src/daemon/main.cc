@@ -12,10 +12,10 @@
 
 namespace {
 
-// ftpalgd --stats [--prometheus]: asks the running daemon.
-int RunStatsClient(const ftpalg::DaemonOptions& options) {
+// ftpalgd --stats [--prometheus] and --resync: one request to the running
+// daemon over its unix socket; an "error: " answer exits 1.
+int RunControlClient(const ftpalg::DaemonOptions& options, const char* request) {
   std::string answer, error;
-  const char* request = options.prometheus ? "stats prometheus" : "stats text";
   if (!ftpalg::ControlRequest(options.stats_socket, request, &answer, &error)) {
     std::fprintf(stderr, "ftpalgd: %s\n", error.c_str());
     return 1;
@@ -52,7 +52,11 @@ int main(int argc, char** argv) {
     std::fputs(ftpalg::ConfigText(options).c_str(), stdout);
     return 0;
   }
-  if (options.stats) return RunStatsClient(options);
+  if (options.stats) {
+    return RunControlClient(options,
+                            options.prometheus ? "stats prometheus" : "stats text");
+  }
+  if (options.resync) return RunControlClient(options, "resync");
   if (options.check) return ftpalg::RunCheck(options, stdout);
 
   ftpalg::StderrLogger::Options log_options;

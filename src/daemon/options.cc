@@ -59,14 +59,15 @@ constexpr Spec kSpecs[] = {
     {"stats-socket", Kind::kValue},
     {"config", Kind::kValue},      {"check", Kind::kFlag},
     {"print-config", Kind::kFlag}, {"stats", Kind::kFlag},
-    {"prometheus", Kind::kFlag},
+    {"prometheus", Kind::kFlag},  {"resync", Kind::kFlag},
     {"help", Kind::kFlag},         {"version", Kind::kFlag},
 };
 
 // Actions and the file itself: command line only.
 bool CommandLineOnly(std::string_view name) {
   return name == "config" || name == "check" || name == "print-config" ||
-         name == "stats" || name == "prometheus" || name == "help" ||
+         name == "stats" || name == "prometheus" || name == "resync" ||
+         name == "help" ||
          name == "version";
 }
 
@@ -243,6 +244,8 @@ bool Apply(std::string_view name, std::string_view value, PassState& pass,
     o->stats = true;
   } else if (name == "prometheus") {
     o->prometheus = true;
+  } else if (name == "resync") {
+    o->resync = true;
   } else if (name == "config") {
     if (value.empty() || value.size() > 4096) {
       *error = "--config: a file name is needed";
@@ -363,10 +366,15 @@ bool ParseConfigText(std::string_view file_name, std::string_view text,
 std::string CheckOptionCombination(const DaemonOptions& o) {
   if (o.prometheus && !o.stats) return "--prometheus is only used with --stats";
   const int actions = (o.check ? 1 : 0) + (o.print_config ? 1 : 0) +
-                      (o.stats ? 1 : 0);
-  if (actions > 1) return "--check, --print-config and --stats exclude each other";
+                      (o.stats ? 1 : 0) + (o.resync ? 1 : 0);
+  if (actions > 1) {
+    return "--check, --print-config, --stats and --resync exclude each other";
+  }
   if (o.stats && o.stats_socket.empty()) {
     return "--stats: the stats socket is disabled (--stats-socket none)";
+  }
+  if (o.resync && o.stats_socket.empty()) {
+    return "--resync: the stats socket is disabled (--stats-socket none)";
   }
   return "";
 }
@@ -503,12 +511,16 @@ Actions (command line only):
   --stats              print the running daemon's counters (from
                        --stats-socket): one "name value" per line
   --prometheus         with --stats: Prometheus text exposition format
+  --resync             ask the running daemon (over --stats-socket) to
+                       re-create pending data connections from the
+                       conntrack table, e.g. after a conntrackd commit on
+                       failover; prints the counts (exit 1 on errors)
   -h, --help           display this help and exit
   -V, --version        output version information and exit
 
 Signals: TERM/INT stop cleanly; HUP reloads (re-reads the config file,
 applies --log-level and --log-rate, names settings that need a restart,
-resets log rate limits); USR1 logs counters.
+resets log rate limits); USR1 logs counters; USR2 = --resync.
 Environment: FTPALGD_DEFAULT_CONFIG replaces the default config file path
 (empty: no default file).
 Exit status: 0 success, 1 runtime/permission failure (or not ready, or no

@@ -51,6 +51,7 @@ struct DaemonOptions {
   bool print_config = false;  // print the effective configuration, exit
   bool stats = false;         // client: ask the running daemon for counters
   bool prometheus = false;    // with --stats: Prometheus text format
+  bool resync = false;        // client: ask the running daemon to resync
   bool help = false;
   bool version = false;
 
@@ -67,7 +68,7 @@ bool ParseArgs(const std::vector<std::string_view>& args,
 // not a '#' comment is "name [value]" (a long option, dashes optional; the
 // value is the rest of the line). Repeatable options accumulate within the
 // file (the first use replaces the default list). Options that are actions
-// (config, check, print-config, stats, prometheus, help, version) are
+// (config, check, print-config, stats, prometheus, resync, help, version) are
 // refused. Errors read "FILE:LINE: reason" with file_name as given.
 bool ParseConfigText(std::string_view file_name, std::string_view text,
                      DaemonOptions* options, std::string* error);

@@ -238,6 +238,7 @@ TEST(OptionsTest, HostileConfigFilesGiveFileLineReason) {
       {"config /etc/other\n", "/etc/f.conf:1: 'config' is not allowed in a config file"},
       {"check\n", "/etc/f.conf:1: 'check' is not allowed in a config file"},
       {"stats\n", "/etc/f.conf:1: 'stats' is not allowed in a config file"},
+      {"resync\n", "/etc/f.conf:1: 'resync' is not allowed in a config file"},
       {"print-config\n", "/etc/f.conf:1: 'print-config' is not allowed in a config file"},
       {"\n\n# c\n\nqueue 1\n\n\n\n\n\n\nmax-sessions x\n",
        "/etc/f.conf:12: --max-sessions: 'x' is not a number within 1..16777216"},
@@ -300,6 +301,7 @@ TEST(OptionsTest, NewOptionsAndBounds) {
       {{"--stats-socket", "/tmp/a\nb"}, "contains control characters"},
       {{"--stats=1"}, "--stats takes no value"},
       {{"--print-config=yes"}, "--print-config takes no value"},
+      {{"--resync=now"}, "--resync takes no value"},
   };
   for (const Case& c : bad) {
     DaemonOptions b;
@@ -319,6 +321,9 @@ TEST(OptionsTest, NewOptionsAndBounds) {
       {{"--stats", "--check"}, "exclude each other"},
       {{"--print-config", "--stats"}, "exclude each other"},
       {{"--stats", "--stats-socket", "none"}, "the stats socket is disabled"},
+      {{"--resync", "--stats"}, "exclude each other"},
+      {{"--resync", "--check"}, "exclude each other"},
+      {{"--resync", "--stats-socket", "none"}, "--resync: the stats socket is disabled"},
   };
   for (const Combo& c : combos) {
     DaemonOptions b;
@@ -401,6 +406,7 @@ TEST(OptionsTest, DescribeAndUsage) {
                           "--version", "--config", "--print-config", "--stats",
                           "--prometheus", "--stats-socket", "--log-target",
                           "--log-rate", "--no-batch", "--user", "--queue-maxlen",
+                          "--resync",
                           "FTPALGD_DEFAULT_CONFIG"}) {
     EXPECT_NE(u.find(opt), std::string::npos) << opt;
   }

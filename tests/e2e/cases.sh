@@ -237,7 +237,7 @@ case_v6() {
 # (pending record + ipset element) from the labels: asserted, with its log
 # lines.
 case_restart_pending() {
-  local mode=$1 i p ready=$T/pend.ready go=$T/pend.go args=()
+  local mode=$1 i p r ready=$T/pend.ready go=$T/pend.go args=()
   case_begin "ftpalgd-restart-pending-$mode"
   if [[ -z $ALG_PID ]] || ! kill -0 "$ALG_PID" 2>/dev/null; then
     fail "ftpalgd is not running"; case_report; return
@@ -259,6 +259,13 @@ case_restart_pending() {
   if ! ftpalgd_spawn; then
     fail "ftpalgd restart failed"; touch "$go"; stop_pid $p; case_report; return
   fi
+  # `ftpalgd --resync` (what a failover script runs) asks the new daemon
+  # again: the start-up resync already re-created the data connection, so
+  # this run finds it known and creates nothing twice.
+  r=$(timeout 10 "$FTPALGD" --resync --stats-socket "$ALG_STATS_SOCK" 2>&1)
+  echo "$r" >"$CASE_DIR/resync.out"
+  [[ $r =~ ^resync\ .*pending_restored=0\ pending_known=[1-9][0-9]*\ errors=0 ]] ||
+    fail "ftpalgd --resync after the restart: '$r'"
   touch "$go"
   for ((i = 0; i < 300; i++)); do
     kill -0 $p 2>/dev/null || break
