@@ -40,7 +40,7 @@ CORE_LIB := $(BUILD)/libftpalg_core.a
 IO_LIB   := $(BUILD)/libftpalg_io.a
 TEST_BIN := $(BUILD)/tests/ftpalg_tests
 
-.PHONY: all check deps unit golden e2e demo golden-update asan clean bench fuzz
+.PHONY: all check deps unit golden e2e e2e-ha demo golden-update asan clean bench fuzz
 all: $(BUILD)/ftpalgd $(BUILD)/ftpalg-replay
 
 $(BUILD)/src/core/%.o: src/core/%.cc
@@ -78,6 +78,11 @@ unit: $(TEST_BIN) all
 
 e2e: all
 	tests/e2e/run_all.sh
+	tests/e2e/ha.sh
+
+# Two gateways with conntrackd failover only (tests/e2e/ha.sh; part of e2e).
+e2e-ha: all
+	tests/e2e/ha.sh
 
 check: deps
 	$(MAKE) all $(TEST_BIN)
