@@ -212,6 +212,16 @@ ha_check_committed() { # N SRC SPORT DST
 ha_check_restored() { # N
   hlog_new "${HA_ALG_LOG[$1]}" | grep 'offsets restored from conntrack' >/dev/null ||
     hfail "gw$1's ftpalgd did not restore the session's offsets from the conntrack labels"
+  # ftpalg-rules' label rule (mangle PREROUTING, dport 21, connlabel 127, no
+  # target) counts client->server control packets whose conntrack carries
+  # ftpalgd's bit 127: on a new master only if the labels were replicated
+  # and committed.
+  local d=$(($(ha_label_count "$1") - ${HA_L0[$1]:-0}))
+  ((d > 0)) || hfail "no control packet on gw$1 matched label bit 127 since the failover/restart (labels not replicated?)"
+}
+declare -A HA_L0
+ha_label_count() { # N
+  gwn "$1" iptables -w -t mangle -vxnL PREROUTING 2>/dev/null | awk '/connlabel/ { s += $1 } END { print s + 0 }'
 }
 
 ha_failover_checked() { # FROM TO SRC SPORT DST
@@ -220,6 +230,7 @@ ha_failover_checked() { # FROM TO SRC SPORT DST
     HA_DOWN[$2]=0
     sleep 1     # the recovered backup's resync request (-n) is answered
   fi
+  HA_L0[$2]=$(ha_label_count "$2")
   ha_failover "$1" "$2" || hfail "failover gw$1 -> gw$2: notify MASTER failed: $(tail -n 3 "$HA_T/notify.gw$2.log" | tr '\n' ' ')"
   HA_DOWN[$1]=1
   ha_check_committed "$2" "$3" "$4" "$5"
@@ -243,6 +254,13 @@ ha_normalize() {
   fi
   if [[ ${HA_DOWN[2]} == 1 ]]; then ha_recover 2; HA_DOWN[2]=0; fi
   return 0
+}
+
+# For the record (events.log): what the new master knows about pending data
+# connections right after the failover.
+ha_pending_state() { # N
+  echo "gw$1 pending ipset after failover: $(gwn "$1" ipset list ftpalg-pend4 2>&1 | sed -n '/^Members:/,$p' | tr '\n' ' ')" \
+    >>"$HA_T/events.log"
 }
 
 ha_sport() { awk '/^READY/ { n = split($2, a, ":"); print a[n] }' "$HC_OUT"; }
@@ -305,6 +323,7 @@ case_ha_pending_port() {
   ha_step announce-port || hfail "PORT via gw1: $HC_RES"
   (($(ha_rewrites 1) > rw0)) || hfail "gw1 did not rewrite the PORT announced before the failover"
   ha_failover_checked 1 2 "$H_CLI_GROW" "$sport" "$H_SRV"
+  ha_pending_state 2
   ha_xfer "gw2 RETR over the PORT announced via gw1" active big.bin 0 "$H_SRV_LOG" "retr-pending big.bin"
   ha_xfer "gw2 active after failover" active hello.txt 1 "$H_SRV_LOG"
   ha_step quit || hfail "QUIT: $HC_RES"
@@ -323,6 +342,7 @@ case_ha_pending_pasv() {
   [[ $HC_RES == *"addr=$H_VIP_WAN:"* ]] || hfail "227 via gw1 not rewritten to $H_VIP_WAN: $HC_RES"
   (($(ha_rewrites 1) > rw0)) || hfail "gw1 did not rewrite the 227 announced before the failover"
   ha_failover_checked 1 2 "$H_SRV" "$sport" "$H_VIP_WAN"
+  ha_pending_state 2
   ha_xfer "gw2 RETR over the 227 announced via gw1" passive big.bin 0 "$H_INS_LOG" "retr-pending big.bin"
   ha_xfer "gw2 passive after failover" passive hello.txt 1 "$H_INS_LOG"
   ha_step quit || hfail "QUIT: $HC_RES"
@@ -337,6 +357,7 @@ case_ha_restart() {
   ha_client_start "$NS_HCLI" "$H_SRV" "$H_CLI_GROW" || { hcase_end; return; }
   sport=$(ha_sport)
   ha_xfer "gw1 active" active big.bin 1 "$H_SRV_LOG"
+  HA_L0[1]=$(ha_label_count 1)
   ha_alg_stop 1 KILL
   echo "ftpalgd on gw1 killed (SIGKILL)" >>"$HA_T/events.log"
   ha_alg_start 1 || hfail "ftpalgd restart on gw1 failed"
