@@ -146,10 +146,10 @@ ha_client_stop() {
 # ha_step CMD [TIMEOUT_S]: send one step, wait (bounded) for its answer.
 # HC_RES = the answer line; status 0 only for "OK".
 ha_step() {
-  local cmd=$1 limit=$((${2:-30} * 10)) i
+  local line=$1 limit=$((${2:-30} * 10)) i
   HC_N=$((HC_N + 1)) HC_RES=""
   [[ -n $HC_FD ]] || { HC_RES="no client"; return 1; }
-  echo "$cmd" >&"$HC_FD"
+  echo "$line" >&"$HC_FD"
   for ((i = 0; i < limit; i++)); do
     HC_RES=$(grep -m1 "^STEP $HC_N " "$HC_OUT")
     [[ -n $HC_RES ]] && break
@@ -157,7 +157,7 @@ ha_step() {
     sleep 0.1
   done
   [[ -n $HC_RES ]] || HC_RES="no answer within ${2:-30} s"
-  echo "gw$HA_ACTIVE step $HC_N: $cmd -> $HC_RES" >>"$HA_T/events.log"
+  echo "gw$HA_ACTIVE step $HC_N: $line -> $HC_RES" >>"$HA_T/events.log"
   [[ $HC_RES == "STEP $HC_N OK"* ]]
 }
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash disable=SC2034
+# shellcheck shell=bash disable=SC2034,SC2016
 #
 # Two-gateway lab for ftpalgd with conntrackd failover (issue 7). Sourced by
 # tests/e2e/ha.sh after tests/e2e/lib.sh (whose generic helpers it reuses:
