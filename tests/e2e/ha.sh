@@ -388,7 +388,8 @@ run() { # NAME FUNCTION ARGS...
 trap 'ha_down' EXIT
 trap 'exit 130' INT TERM
 T_START=$SECONDS
-echo "ha: namespaces $HA_P-*, resync mode $(ha_resync_mode)"
+HA_RESYNC=$(ha_resync_mode)
+echo "ha: namespaces $HA_P-*, resync mode $HA_RESYNC"
 [[ ${HA_SETTLE_NOOP:-0} == 1 ]] &&
   echo "ha: WARNING: HA_SETTLE_NOOP=1: a NOOP is sent after every failover/restart (diagnosis, weaker than the issue's test)"
 ha_topology_up

@@ -302,11 +302,15 @@ ha_alg_stop() { # N [SIGNAL]
 # = the notify script's resync is a no-op and the test restarts ftpalgd
 # itself (SIGTERM + start; a fresh daemon reads the labels of every session
 # it picks up). "auto" picks cmd when `ftpalgd --help` lists --resync,
-# otherwise restart.
+# usr2 when it mentions SIGUSR2, otherwise restart.
 HA_RESYNC=${HA_RESYNC:-auto}
 ha_resync_mode() {
   if [[ $HA_RESYNC == auto ]]; then
-    if "$FTPALGD" --help 2>&1 | grep -e '--resync' >/dev/null; then HA_RESYNC=cmd; else HA_RESYNC=restart; fi
+    local help
+    help=$("$FTPALGD" --help 2>&1)
+    if grep -e '--resync' <<<"$help" >/dev/null; then HA_RESYNC=cmd
+    elif grep -e 'USR2' <<<"$help" >/dev/null; then HA_RESYNC=usr2
+    else HA_RESYNC=restart; fi
   fi
   echo "$HA_RESYNC"
 }
