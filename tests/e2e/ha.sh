@@ -9,8 +9,10 @@
 #   tests/e2e/ha.sh 'ha-pending-*'  only cases whose name matches a glob
 #
 # Knobs: HA_RESYNC=auto|cmd|usr2|restart (how the new master's ftpalgd
-# re-reads its sessions, see ha_lib.sh), E2E_KEEP=1 keeps the temp dir,
-# HA_BUDGET (s, default 240) bounds the whole run.
+# re-reads its sessions, see ha_lib.sh), HA_KEEPALIVED=1 (real keepalived
+# moves the VIPs and calls the notify script; needs the keepalived package,
+# not in install-deps), E2E_KEEP=1 keeps the temp dir, HA_BUDGET (s,
+# default 240) bounds the whole run.
 #
 # Each case holds ONE control connection (tests/e2e/ha_client.py) through
 # failovers and asserts per transfer: the sha256 of the file, the gateway
@@ -399,7 +401,14 @@ for n in 1 2; do
   ha_rules_install "$n" || { echo "FAIL ha-setup: ftpalg-rules on gw$n"; exit 1; }
   ha_alg_start "$n" || { echo "FAIL ha-setup: ftpalgd on gw$n"; exit 1; }
 done
-ha_notify 2 BACKUP || echo "ha: notify BACKUP on gw2 failed (see notify.gw2.log)"
+ha_notify_wrapper 1; ha_notify_wrapper 2
+if [[ ${HA_KEEPALIVED:-0} == 1 ]]; then
+  command -v keepalived >/dev/null || { echo "FAIL ha-setup: HA_KEEPALIVED=1 but keepalived is not installed"; exit 1; }
+  echo "ha: keepalived moves the VIPs (HA_KEEPALIVED=1)"
+  ha_keepalived_up || { echo "FAIL ha-setup: keepalived"; exit 1; }
+else
+  ha_notify 2 BACKUP || echo "ha: notify BACKUP on gw2 failed (see notify.gw2.log)"
+fi
 
 run ha-grow case_ha_outbound ha-grow "$H_CLI_GROW"
 run ha-shrink case_ha_outbound ha-shrink "$H_CLI"

@@ -114,7 +114,7 @@ ha_topology_up() {
       die "cannot set nf_conntrack_events=1 in gw$n"
     ha_fw_up "$n" || die "firewall setup on gw$n failed"
   done
-  ha_vips_add 1
+  [[ ${HA_KEEPALIVED:-0} == 1 ]] || ha_vips_add 1
   hsrv ip route get $H_CLI >/dev/null 2>&1 && die "outside server has a route to the LAN"
   ha_wait_links || die "lab links did not come up"
 }
@@ -276,6 +276,7 @@ ha_alg_start() { # N: start ftpalgd in gwN, wait (bounded) for "ready"
     >>"$HA_T/ftpalgd.gw$n.stdout" 2>>"$logf" &
   pid=$!
   HA_PIDS+=("$pid") HA_ALG_PID[$n]=$pid
+  echo "$pid" >"$HA_T/ftpalgd.gw$n.pid"
   for ((i = 0; i < 100; i++)); do
     tail -n +"$((start + 1))" "$logf" | grep ready >/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || { log "ha: ftpalgd on gw$n exited:"; tail -n 20 "$logf" >&2; return 1; }
@@ -316,47 +317,149 @@ ha_resync_mode() {
 }
 
 # ------------------------------------------------------------- failover --
+# The notify command each gateway runs (by the test, or by keepalived with
+# HA_KEEPALIVED=1): a wrapper with this gateway's conntrackd config and the
+# resync command of the chosen mode, logging to notify.gwN.log.
+ha_notify_wrapper() { # N
+  local n=$1 w resync=""
+  w=$HA_T/notify-gw$n.sh
+  case $HA_RESYNC in
+    usr2) resync="export FTPALGD_RESYNC_CMD='kill -USR2 \$(cat $HA_T/ftpalgd.gw$n.pid)'" ;;
+    restart) resync="export FTPALGD_RESYNC_CMD=true" ;;
+  esac
+  cat >"$w" <<EOF
+#!/bin/sh
+exec >>$HA_T/notify.gw$n.log 2>&1
+export CONNTRACKD_CONF=$HA_T/ctd/gw$n.conf FTPALGD=$FTPALGD FTPALG_HA_LOG=stderr
+$resync
+echo "notify \$*"
+exec timeout 30 $HA_NOTIFY "\$@"
+EOF
+  chmod 755 "$w"
+}
+
+ha_notify() { # N STATE
+  gwn "$1" "$HA_T/notify-gw$1.sh" "$2"
+}
+
 HA_ACTIVE=1
-# FROM is cut off (links down, VIPs gone), TO gets the VIPs, neighbours
-# forget the old MAC, TO runs the notify script as keepalived would.
+# FROM is cut off: its links go down. Then, as keepalived would (or, with
+# HA_KEEPALIVED=1, keepalived itself): FROM loses the VIPs, TO gets them,
+# the hosts learn the new MAC (here: neighbour caches flushed; keepalived:
+# gratuitous ARP), TO runs ftpalg-ha-notify MASTER.
 ha_failover() { # FROM TO
-  local from=$1 to=$2 rc t0
+  local from=$1 to=$2 rc=0 t0 ns before
   t0=$(date +%s.%N)
-  gwn "$from" ip link set lan0 down
-  gwn "$from" ip link set wan0 down
-  ha_vips_del "$from"
-  ha_vips_add "$to"
-  local ns
-  for ns in "$NS_HCLI" "$NS_HSRV" "$NS_HINS"; do ip -n "$ns" neigh flush all 2>/dev/null; done
-  ha_notify "$to" MASTER
-  rc=$?
+  if [[ ${HA_KEEPALIVED:-0} == 1 ]]; then
+    before=$(grep -c 'resync (' "$HA_T/notify.gw$to.log" 2>/dev/null)
+    gwn "$from" ip link set lan0 down
+    gwn "$from" ip link set wan0 down
+    ha_wait_notify "$to" 'resync \(' "${before:-0}" || rc=1
+  else
+    gwn "$from" ip link set lan0 down
+    gwn "$from" ip link set wan0 down
+    ha_vips_del "$from"
+    ha_vips_add "$to"
+    for ns in "$NS_HCLI" "$NS_HSRV" "$NS_HINS"; do ip -n "$ns" neigh flush all 2>/dev/null; done
+    ha_notify "$to" MASTER || rc=$?
+  fi
   HA_ACTIVE=$to
-  if [[ $(ha_resync_mode) == restart ]]; then
-    echo "INFO: resync by restart: ftpalgd on gw$to restarted (no --resync in this ftpalgd)" >>"$HA_T/events.log"
+  if [[ $HA_RESYNC == restart ]]; then
+    echo "INFO: resync by restart: ftpalgd on gw$to restarted (no --resync/SIGUSR2 in this ftpalgd)" >>"$HA_T/events.log"
     ha_alg_stop "$to" TERM
     ha_alg_start "$to" || rc=1
   fi
-  echo "failover gw$from -> gw$to: notify rc=$rc, $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s" \
+  echo "failover gw$from -> gw$to: rc=$rc, $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s" \
     >>"$HA_T/events.log"
   return $rc
 }
 
-# The old master comes back: links up as a backup (no VIPs), notify BACKUP.
+# The old master comes back: links up, as a backup (no VIPs, notify BACKUP).
 ha_recover() { # N
-  gwn "$1" ip link set lan0 up
-  gwn "$1" ip link set wan0 up
-  ha_notify "$1" BACKUP
+  local before
+  if [[ ${HA_KEEPALIVED:-0} == 1 ]]; then
+    before=$(grep -c 'becoming BACKUP' "$HA_T/notify.gw$1.log" 2>/dev/null)
+    gwn "$1" ip link set lan0 up
+    gwn "$1" ip link set wan0 up
+    ha_wait_notify "$1" 'becoming BACKUP' "${before:-0}"
+  else
+    gwn "$1" ip link set lan0 up
+    gwn "$1" ip link set wan0 up
+    ha_notify "$1" BACKUP
+  fi
 }
 
-ha_notify() { # N STATE
-  local n=$1 st=$2 cmd=()
-  case $(ha_resync_mode) in
-    cmd) ;;
-    usr2) cmd=(FTPALGD_RESYNC_CMD="kill -USR2 ${HA_ALG_PID[$n]}") ;;
-    restart) cmd=(FTPALGD_RESYNC_CMD=true) ;;
-  esac
-  gwn "$n" env CONNTRACKD_CONF="$HA_T/ctd/gw$n.conf" FTPALGD="$FTPALGD" FTPALG_HA_LOG=stderr "${cmd[@]}" \
-    timeout 30 "$HA_NOTIFY" "$st" >>"$HA_T/notify.gw$n.log" 2>&1
+ha_wait_notify() { # N REGEX COUNT_BEFORE: bounded wait for one more matching line
+  local i
+  for ((i = 0; i < 200; i++)); do
+    (($(grep -Ec "$2" "$HA_T/notify.gw$1.log" 2>/dev/null) > $3)) && return 0
+    sleep 0.1
+  done
+  log "ha: gw$1: no /$2/ in notify.gw$1.log within 20 s"
+  return 1
+}
+
+# ------------------------------------------------------------ keepalived --
+# HA_KEEPALIVED=1: real keepalived (VRRP over the LAN and WAN segments, one
+# sync group, nopreempt so a recovered gateway stays backup) moves the VIPs,
+# sends gratuitous ARP and calls the notify wrapper. Slower (a failover waits
+# for the master-down timer, about 3.5 s); optional.
+ha_keepalived_start() { # N
+  local n=$1 d=$HA_T/ka prio=100
+  ((n == 1)) && prio=150
+  mkdir -p "$d"
+  cat >"$d/gw$n.conf" <<EOF
+global_defs {
+    router_id ftpalg-gw$n
+    script_user root
+}
+vrrp_sync_group FTPGW {
+    group {
+        LAN
+        WAN
+    }
+    notify "$HA_T/notify-gw$n.sh"
+}
+vrrp_instance LAN {
+    state BACKUP
+    nopreempt
+    interface lan0
+    virtual_router_id 51
+    priority $prio
+    advert_int 1
+    virtual_ipaddress {
+        $H_VIP_LAN/24 dev lan0
+        $H_VIP_LAN2/24 dev lan0
+    }
+}
+vrrp_instance WAN {
+    state BACKUP
+    nopreempt
+    interface wan0
+    virtual_router_id 52
+    priority $prio
+    advert_int 1
+    virtual_ipaddress {
+        $H_VIP_WAN/24 dev wan0
+    }
+}
+EOF
+  ha_start_bg "$d/gw$n.out" "$HA_P-gw$n" keepalived -n -l -G -P -f "$d/gw$n.conf" \
+    -p "$d/gw$n.pid" -r "$d/gw$n.vrrp.pid" >/dev/null
+}
+
+# Both keepalived instances up, gw1 (higher priority) elected: VIPs on gw1.
+ha_keepalived_up() {
+  local i
+  ha_keepalived_start 1
+  ha_keepalived_start 2
+  for ((i = 0; i < 150; i++)); do
+    gwn 1 ip -o addr show dev wan0 | grep -F " $H_VIP_WAN/" >/dev/null &&
+      grep 'resync (' "$HA_T/notify.gw1.log" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  log "ha: keepalived did not make gw1 master within 15 s:"; tail -n 20 "$HA_T/ka/gw1.out" >&2
+  return 1
 }
 
 # ------------------------------------------------------------ teardown --
