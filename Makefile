@@ -237,7 +237,7 @@ install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/ftpalg $(DESTDIR)$(SYSCONFDIR)/default
-	$(INSTALL) -m 0755 $(BUILD)/ftpalgd scripts/ftpalg-rules $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/ftpalgd scripts/ftpalg-rules scripts/ftpalg-ha-notify $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 0755 $(BUILD)/ftpalg-replay $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
@@ -252,7 +252,7 @@ install: all
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/ftpalgd $(DESTDIR)$(SBINDIR)/ftpalg-rules \
+	rm -f $(DESTDIR)$(SBINDIR)/ftpalgd $(DESTDIR)$(SBINDIR)/ftpalg-rules $(DESTDIR)$(SBINDIR)/ftpalg-ha-notify \
 	  $(DESTDIR)$(BINDIR)/ftpalg-replay \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
