@@ -18,6 +18,7 @@ trap 'rm -rf "$D"' EXIT
 P=/usr/local
 
 expected="0755 $P/bin/ftpalg-replay
+0755 $P/sbin/ftpalg-ha-notify
 0755 $P/sbin/ftpalg-rules
 0755 $P/sbin/ftpalgd
 0644 $P/lib/systemd/system/ftpalgd.service
