@@ -417,5 +417,9 @@ run ha-pending-port case_ha_pending_port
 run ha-pending-pasv-dnat case_ha_pending_pasv
 run ha-ftpalgd-restart case_ha_restart
 
+for n in 1 2; do
+  echo "ha: gw$n ftpalgd --stats (HA counters): $(ha_stats "$n" |
+    awk '$1 ~ /^(sessions_restored|snapshot_loaded|snapshot_no_labels|resync_[a-z_]+|rewrites)$/ && $2 != 0 { printf "%s=%s ", $1, $2 }')"
+done
 echo "ha: $HPASS passed, $HFAIL failed ($((SECONDS - T_START)) s)${HFAILED[*]:+: ${HFAILED[*]}}"
 ((HFAIL == 0 && HPASS > 0))

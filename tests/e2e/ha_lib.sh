@@ -271,8 +271,12 @@ ha_alg_start() { # N: start ftpalgd in gwN, wait (bounded) for "ready"
   logf=$HA_T/ftpalgd.gw$n.log HA_ALG_LOG[$n]=$logf
   : >>"$logf"
   start=$(wc -l <"$logf")
+  local sock=()
+  # Each gateway's daemon gets its own stats socket (the default path would
+  # be shared by the two namespaces).
+  "$FTPALGD" --help 2>&1 | grep -e '--stats-socket' >/dev/null && sock=(--stats-socket "$HA_T/ftpalgd.gw$n.sock")
   # shellcheck disable=SC2086
-  ip netns exec "$HA_P-gw$n" "$FTPALGD" --log-level debug $FTPALGD_ARGS </dev/null \
+  ip netns exec "$HA_P-gw$n" "$FTPALGD" --log-level debug "${sock[@]}" $FTPALGD_ARGS </dev/null \
     >>"$HA_T/ftpalgd.gw$n.stdout" 2>>"$logf" &
   pid=$!
   HA_PIDS+=("$pid") HA_ALG_PID[$n]=$pid
@@ -495,6 +499,10 @@ ha_out_rsts() { # N
 }
 ha_ct_invalid() { # N
   gwn "$1" conntrack -S 2>/dev/null | grep -o 'invalid=[0-9]*' | awk -F= '{ s += $2 } END { print s + 0 }'
+}
+# ftpalgd --stats of gwN's daemon (its own socket in $HA_T).
+ha_stats() { # N
+  timeout 10 "$FTPALGD" --stats --stats-socket "$HA_T/ftpalgd.gw$1.sock" 2>&1
 }
 ha_rewrites() { # N
   local f=${HA_ALG_LOG[$1]:-} c=0
