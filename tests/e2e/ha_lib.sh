@@ -328,6 +328,11 @@ ha_notify_wrapper() { # N
   local n=$1 w resync=""
   w=$HA_T/notify-gw$n.sh
   case $HA_RESYNC in
+    cmd)
+      # The daemon of this namespace, reached through its own socket.
+      "$FTPALGD" --help 2>&1 | grep -e '--stats-socket' >/dev/null &&
+        resync="export FTPALGD_RESYNC_CMD='$FTPALGD --resync --stats-socket $HA_T/ftpalgd.gw$n.sock'"
+      ;;
     usr2) resync="export FTPALGD_RESYNC_CMD='kill -USR2 \$(cat $HA_T/ftpalgd.gw$n.pid)'" ;;
     restart) resync="export FTPALGD_RESYNC_CMD=true" ;;
   esac
