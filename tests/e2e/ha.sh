@@ -11,7 +11,8 @@
 # Knobs: HA_RESYNC=auto|cmd|usr2|restart (how the new master's ftpalgd
 # re-reads its sessions, see ha_lib.sh), HA_KEEPALIVED=1 (real keepalived
 # moves the VIPs and calls the notify script; needs the keepalived package,
-# not in install-deps), E2E_KEEP=1 keeps the temp dir, HA_BUDGET (s,
+# not in install-deps), HA_RACE=1 (fail over right after a step, while the
+# client's delayed ACK may still be on its way), E2E_KEEP=1 keeps the temp dir, HA_BUDGET (s,
 # default 240) bounds the whole run.
 #
 # Each case holds ONE control connection (tests/e2e/ha_client.py) through
@@ -227,6 +228,10 @@ ha_label_count() { # N
 }
 
 ha_failover_checked() { # FROM TO SRC SPORT DST
+  # Let the client's delayed ACK of the last reply (up to 40 ms) leave
+  # first: a control packet that reaches the new master between the VIP
+  # move and the commit is a race of its own (HA_RACE=1 keeps it in).
+  [[ ${HA_RACE:-0} == 1 ]] || sleep 0.3
   if [[ ${HA_DOWN[$2]:-0} == 1 ]]; then
     ha_recover "$2" || hfail "notify BACKUP on gw$2 failed (see notify.gw$2.log)"
     HA_DOWN[$2]=0
