@@ -35,6 +35,11 @@ struct SessionSnapshot {
   int32_t offset[2] = {0, 0};  // output - input, per Direction, after the
                                // newest rewrite
   bool tls = false;            // AUTH accepted: never parse again
+  // The newest pending data connection's announced port and announcer, when
+  // the labels hold one (0: none). A session restored on another daemon does
+  // not rewrite a retransmission of that announcement a second time.
+  uint16_t pending_port = 0;
+  Direction pending_announcer = Direction::kOriginal;
 };
 
 // Maps packets to control connections. Queue points are chosen so that a
@@ -113,8 +118,10 @@ class Engine {
   // expectations past their timeout, and held bytes past the hold timeout.
   void Expire(uint64_t now_ms);
 
-  // Ends every session (their expectations are removed through the sink).
-  void Shutdown();
+  // Ends every session (their expectations are removed through the sink),
+  // logging reason. Also used to forget every session before they are
+  // rebuilt from the conntrack table (resync after a failover).
+  void Shutdown(const char* reason = "shutdown");
 
   size_t session_count() const;
   // Bytes of engine memory per session slot (fixed at construction).

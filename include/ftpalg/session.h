@@ -57,6 +57,11 @@ struct Dialogue {
   bool commands_lost : 1 = false;  // more than 16 outstanding: pairing unknown
   bool commands_seen : 1 = false;  // the first command was checked
   bool lost_sync : 1 = false;      // stream bytes lost for good: parsing stopped
+  bool takeover_by_server : 1 = false;  // who announced takeover_port
+  // Restored session: the port of the announcement the previous daemon
+  // rewrote last and whose data connection was still pending (0: none). The
+  // first announcement of that port from that side is its retransmission.
+  uint16_t takeover_port = 0;
 };
 
 struct Session {

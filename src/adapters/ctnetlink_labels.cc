@@ -148,7 +148,12 @@ std::optional<LabelState> DecodeLabels(const CtLabelBits& bits) {
 std::optional<SessionSnapshot> DecodeSnapshotLabels(const CtLabelBits& bits) {
   const std::optional<LabelState> st = DecodeLabels(bits);
   if (!st) return std::nullopt;
-  return st->snapshot;
+  SessionSnapshot snap = st->snapshot;
+  if (st->pending) {
+    snap.pending_port = st->pending->nat_port;
+    snap.pending_announcer = st->pending->announcer;
+  }
+  return snap;
 }
 
 PendingLabel PendingFromExpectation(const Expectation& e) {

@@ -158,13 +158,19 @@ struct Engine::Impl {
     s->id = next_id++;
     if (picked_up) {
       if (const std::optional<SessionSnapshot> snap = resolver.LoadSnapshot(key)) {
-        // Offsets a previous run kept: this session already rewrote, so its
-        // dialogue was FTP. Pairing is unknown (commands were missed) and the
-        // first line may be partial: both streams resync at the next LF.
+        // Offsets a previous run (or the other gateway) kept: this session
+        // already spoke FTP. Each stream is read from its first segment that
+        // starts like a line (a command verb, a reply code; FTP peers send a
+        // line per segment), else from the next LF. Pairing starts afresh
+        // from the commands seen here: a 227 is rewritten only after a PASV
+        // this daemon saw; a reply to a command sent before the takeover
+        // that arrives after it is not paired with a later PASV by mistake,
+        // since the queue is empty when it comes (it is refused instead).
         for (int d = 0; d < 2; ++d) s->stream[d].ledger.Restore(snap->offset[d]);
         s->dialogue.greeting_seen = true;
         s->dialogue.commands_seen = true;
-        s->dialogue.commands_lost = true;
+        s->dialogue.takeover_port = snap->pending_port;
+        s->dialogue.takeover_by_server = snap->pending_announcer == Direction::kReply;
         s->dialogue.tls = snap->tls;
         s->restored = true;
         ++stats.sessions_restored;
@@ -307,6 +313,22 @@ struct Engine::Impl {
               sender.ToString() + " (bounce)").c_str(),
              line);
       return false;
+    }
+    if (dlg.takeover_port != 0 && dlg.takeover_by_server == (d == Direction::kReply)) {
+      // The first announcement from this side since the takeover: if it
+      // repeats the port the previous daemon rewrote last, it is that
+      // segment retransmitted (its ACK was lost with the old gateway). The
+      // peer has the rewritten copy; this one goes out unchanged at the
+      // restored offset, which makes it an exact duplicate.
+      const bool repeat = a.endpoint.port == dlg.takeover_port;
+      dlg.takeover_port = 0;
+      if (repeat) {
+        Log(LogLevel::kInfo, s,
+            std::string("retransmission of the announcement rewritten before the "
+                        "takeover: passed as the duplicate it is: \"") +
+                EscapeForLog(line) + "\"");
+        return false;
+      }
     }
     if (a.endpoint.port < cfg.min_data_port) {
       Refuse(s, stats.refused_low_port,
@@ -627,6 +649,22 @@ struct Engine::Impl {
     return n;
   }
 
+  // Whether bytes that begin a segment of a restored session look like the
+  // start of a line: a known command verb (client) or "NNN " / "NNN-"
+  // (server). Used once per stream, to read from the first such segment.
+  static bool StartsLikeLine(Direction d, const uint8_t* w, size_t n) {
+    const void* lf = std::memchr(w, '\n', n);
+    const size_t len = lf ? static_cast<size_t>(static_cast<const uint8_t*>(lf) - w) : n;
+    std::string_view first = AsText(w, len);
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    if (d == Direction::kOriginal) {
+      // Without an LF the verb must already be followed by something.
+      if (lf == nullptr && first.find(' ') == std::string_view::npos) return false;
+      return ClassifyCommand(first) != Verb::kUnknown;
+    }
+    return first.size() >= 4 && ParseReplyCode(first) && (first[3] == ' ' || first[3] == '-');
+  }
+
   // Scans new bytes work[0..n) (input positions from w_seq) line by line,
   // appending them to the output with rewrites applied. Returns the number
   // of bytes at the end to hold back (an incomplete announcement line).
@@ -646,6 +684,11 @@ struct Engine::Impl {
       // Lines end in LF (CR is part of the line); find the next one at once.
       const void* found = std::memchr(w + i, '\n', n - i);
       const size_t lf = found ? static_cast<size_t>(static_cast<const uint8_t*>(found) - w) : n;
+      if (!ls.synced && i == 0 && s->restored && StartsLikeLine(d, w, n)) {
+        ls = LineState{};
+        ls.synced = true;
+        line_start = 0;
+      }
       if (!ls.synced) {
         if (!found) break;
         ls = LineState{};
@@ -1138,9 +1181,9 @@ Decision Engine::Process(PacketBuffer& packet, uint64_t now_ms) {
 
 void Engine::Expire(uint64_t now_ms) { impl_->Expire(now_ms); }
 
-void Engine::Shutdown() {
+void Engine::Shutdown(const char* reason) {
   while (Session* s = impl_->sessions.Oldest()) {
-    impl_->EndSession(s, "shutdown");
+    impl_->EndSession(s, reason);
   }
 }
 

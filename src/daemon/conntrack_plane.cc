@@ -516,7 +516,7 @@ class Plane final : public ConntrackPlane,
     }
   }
 
-  void PrepareShutdown() override { shutting_down_ = true; }
+  void KeepLabelsOnRemove(bool keep) override { keep_labels_ = keep; }
 
   ResyncCounts ResyncFromConntrack(uint64_t now_ms) override {
     now_ms_ = now_ms;
@@ -733,7 +733,7 @@ class Plane final : public ConntrackPlane,
   // (a newer announcement of the session may have replaced them). Not at
   // shutdown: the next daemon re-creates p from them.
   void ClearPending(const Pending& p) {
-    if (!p.labelled || shutting_down_) return;
+    if (!p.labelled || keep_labels_) return;
     CtEntry* entry = Lookup(p.e.master);
     if (entry == nullptr || !entry->labels) return;
     const std::optional<LabelState> st = DecodeLabels(*entry->labels);
@@ -1095,7 +1095,7 @@ class Plane final : public ConntrackPlane,
   std::unordered_map<Endpoint, Endpoint, EndpointHash> by_kernel_;
   std::map<std::string, Burst> bursts_;
   size_t restored_count_ = 0;   // pending records with restored set
-  bool shutting_down_ = false;
+  bool keep_labels_ = false;
 };
 
 const std::string& PendingSetName(const PlaneOptions& options, Family f) {

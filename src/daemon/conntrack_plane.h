@@ -75,10 +75,11 @@ class ConntrackPlane {
   virtual void Expire(uint64_t now_ms) = 0;
   // At shutdown: pending set entries + expectations we created.
   virtual void RemoveAll() = 0;
-  // Before the engine's Shutdown(): from now on withdrawn expectations keep
-  // their pending fields in the conntrack labels, so the next daemon (a
-  // restart) re-creates them with ResyncFromConntrack().
-  virtual void PrepareShutdown() = 0;
+  // keep = true before the engine's Shutdown(): withdrawn expectations then
+  // keep their pending fields in the conntrack labels, so the next daemon (a
+  // restart), or this one after a resync, re-creates them with
+  // ResyncFromConntrack(). false: withdrawing clears them again.
+  virtual void KeepLabelsOnRemove(bool keep) = 0;
   // Reads the whole conntrack table (one streamed CT_GET dump, all families) and,
   // for every control conntrack whose labels carry a pending data
   // connection (layout v2, ctnetlink_labels.h), re-creates it here: pending

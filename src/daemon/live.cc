@@ -232,6 +232,7 @@ class Daemon {
   void Reload();
   StatsSnapshot Snapshot() const;
   void OpenControlSocket();
+  ResyncCounts Resync(const char* why);
   // Logs a kernel queue that overflowed since the last call (once a second).
   void CheckQueueOverflow();
   // True when the daemon must stop.
@@ -267,6 +268,23 @@ StatsSnapshot Daemon::Snapshot() const {
   return s;
 }
 
+// The conntrack table is the truth after a takeover: sessions this daemon
+// still holds may be stale (from its earlier turn as the active gateway, or
+// picked up from packets that arrived before conntrackd committed). They are
+// forgotten without touching their labels, along with every pending data
+// connection, and the pending ones are re-created from the labels; each
+// session is restored from its labels on its next control packet.
+ResyncCounts Daemon::Resync(const char* why) {
+  const size_t sessions = engine_->session_count();
+  plane_->KeepLabelsOnRemove(true);
+  engine_->Shutdown("forgotten for a resync from conntrack");
+  plane_->RemoveAll();
+  plane_->KeepLabelsOnRemove(false);
+  Info(std::string("resync (") + why + "): " + std::to_string(sessions) +
+       " sessions forgotten; re-reading the conntrack table");
+  return plane_->ResyncFromConntrack(MonotonicMs());
+}
+
 void Daemon::OpenControlSocket() {
   if (options_.stats_socket.empty()) {
     Info("stats socket: none (--stats-socket none)");
@@ -298,7 +316,7 @@ void Daemon::OpenControlSocket() {
   control_->AddCommand(
       "resync", "re-create pending data connections from conntrack (ftpalgd --resync)",
       [this](std::string_view) -> std::string {
-        const ResyncCounts counts = plane_->ResyncFromConntrack(MonotonicMs());
+        const ResyncCounts counts = Resync("ftpalgd --resync");
         return std::string(counts.errors > 0 ? "error: " : "") + "resync " +
                counts.ToString() + "\n";
       });
@@ -394,7 +412,7 @@ bool Daemon::HandleSignals(int fd) {
       case SIGUSR2:
         // E.g. after a failover, once conntrackd committed the primary's
         // conntracks: re-create their pending data connections.
-        plane_->ResyncFromConntrack(MonotonicMs());
+        Resync("SIGUSR2");
         break;
       default:
         break;
@@ -488,7 +506,7 @@ int Daemon::Run() {
   CheckQueueOverflow();  // the baseline
   // Before the first queued packet is handled: pending data connections a
   // previous run (or the other gateway, via conntrackd) left in the labels.
-  plane_->ResyncFromConntrack(MonotonicMs());
+  Resync("start-up");
   Info("ready");
 
   int status = 0;
@@ -538,7 +556,7 @@ int Daemon::Run() {
                                        std::strerror(rc));
     }
   }
-  plane_->PrepareShutdown();  // pending data connections stay in the labels
+  plane_->KeepLabelsOnRemove(true);  // pending data connections stay in the labels
   engine_->Shutdown();
   plane_->RemoveAll();
   LogCounters();

@@ -542,6 +542,10 @@ TEST_F(EngineTest, FailoverMidRewriteDeliveredAnnouncementIsADuplicate) {
   const uint32_t start = c_next_;
   const std::string port = "PORT 10,7,0,2,4,1\r\n";  // 19 bytes -> 22
   ASSERT_EQ(ClientSends(port).payload(), "PORT 203,0,113,1,4,1\r\n");
+  // What the plane wrote with the expectation: the pending port (labels).
+  ASSERT_TRUE(keep.saved.has_value());
+  keep.saved->pending_port = 4 * 256 + 1;
+  keep.saved->pending_announcer = Direction::kOriginal;
   engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);  // backup
   Result again = ClientSendsAt(start, port);
   EXPECT_EQ(again.payload(), port);  // not rewritten a second time
@@ -549,6 +553,53 @@ TEST_F(EngineTest, FailoverMidRewriteDeliveredAnnouncementIsADuplicate) {
   EXPECT_EQ(again.seq() + port.size(), start + 22);  // = the server's end
   TcpSpec ack{server, client, s_next_, start + 22, kTcpAck, "", {}, false};
   EXPECT_EQ(Run(ack).ack(), start + 19);  // the client's line, all acked
+}
+
+// After a takeover the first command is usually a new one (the client sent
+// nothing while the gateways switched): the restored session reads it as a
+// whole line, because it begins a segment and starts with a verb. A new
+// PORT is rewritten at once, and a 227 that answers a PASV sent after the
+// takeover is rewritten too (the kernel's helper would do both).
+TEST_F(EngineTest, TakeoverFirstCommandsAreParsed) {
+  KeepingResolver keep(cfg);
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);
+  Handshake();
+  Greet();
+  ASSERT_EQ(ClientSends("PORT 10,7,0,2,4,1\r\n").payload(), "PORT 203,0,113,1,4,1\r\n");
+  ServerSends("200 ok\r\n");
+  ASSERT_TRUE(keep.saved.has_value());
+  keep.saved->pending_port = 4 * 256 + 1;  // its data connection still pending
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);  // backup
+  Result port = ClientSends("PORT 10,7,0,2,4,9\r\n");
+  EXPECT_EQ(port.payload(), "PORT 203,0,113,1,4,9\r\n");
+  EXPECT_EQ(stats.sessions_restored, 1u);
+  EXPECT_EQ(keep.saved->offset[0], 6);
+  ServerSends("200 ok\r\n");
+  ClientSends("PASV\r\n");
+  const uint64_t rewrites = stats.rewrites;
+  Result pasv = ServerSends("227 Entering Passive Mode (203,0,113,2,7,1)\r\n");
+  EXPECT_EQ(pasv.payload(), "227 Entering Passive Mode (203,0,113,2,7,1)\r\n");
+  EXPECT_EQ(stats.refused_unsolicited, 0u);
+  EXPECT_EQ(stats.expectations, 3u);  // two PORTs and the 227 (unrewritten)
+  EXPECT_EQ(stats.rewrites, rewrites);
+}
+
+// A restored stream whose first segment starts mid-line (no verb at its
+// start) is still read from the next LF: nothing is parsed on a guess.
+TEST_F(EngineTest, TakeoverMidLineSegmentWaitsForTheNextLine) {
+  KeepingResolver keep(cfg);
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);
+  Handshake();
+  Greet();
+  ASSERT_EQ(ClientSends("PORT 10,7,0,2,4,1\r\n").payload(), "PORT 203,0,113,1,4,1\r\n");
+  ServerSends("200 ok\r\n");
+  engine = std::make_unique<Engine>(cfg, sink, keep, log, stats);
+  // "0,2,4,5" is the tail of some line: passed, and the PORT after it in the
+  // same segment is not trusted either (its line start is unknown)...
+  Result tail = ClientSends("0,2,4,5\r\n");
+  EXPECT_EQ(tail.payload(), "0,2,4,5\r\n");
+  // ...but the next whole line is.
+  EXPECT_EQ(ClientSends("PORT 10,7,0,2,4,6\r\n").payload(), "PORT 203,0,113,1,4,6\r\n");
 }
 
 // Case 2 (the rare one): the primary wrote the offsets but the rewritten

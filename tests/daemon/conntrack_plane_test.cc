@@ -924,7 +924,7 @@ TEST_F(PlaneTest, ExpiredPendingIsCleared) {
 TEST_F(PlaneTest, ShutdownKeepsThePendingInTheLabels) {
   const Expectation e = PortExpectation(kSnatOrig, 45000);
   ASSERT_EQ(plane_->sink().Install(e), InstallResult::kOk);
-  plane_->PrepareShutdown();
+  plane_->KeepLabelsOnRemove(true);
   plane_->sink().Remove(e);  // the engine's Shutdown
   plane_->RemoveAll();
   EXPECT_EQ(kernel_.label_writes.size(), 1u);

@@ -31,7 +31,7 @@ class FakePlane final : public ConntrackPlane, FlowResolver, ExpectationSink {
   }
   void Expire(uint64_t) override {}
   void RemoveAll() override {}
-  void PrepareShutdown() override {}
+  void KeepLabelsOnRemove(bool) override {}
   ResyncCounts ResyncFromConntrack(uint64_t) override { return {}; }
   std::string Describe() const override { return "fake"; }
   std::string Counters() const override { return "fake"; }
