@@ -155,6 +155,24 @@ TEST(CtLabels, SnapshotWriteKeepsThePendingAndClearKeepsTheSnapshot) {
   EXPECT_TRUE(LabelBit(b, 127));
 }
 
+// What a restored session gets (LoadSnapshot): the offsets, and the pending
+// announcement's port and announcer, so a retransmission of that
+// announcement after a takeover is not rewritten twice.
+TEST(CtLabels, SnapshotCarriesThePendingAnnouncementForATakeover) {
+  const PendingLabel p = Pend(Direction::kReply, true, AnnounceKind::k227, 40001, 40002);
+  CtLabelBits b = ApplyLabelWrite(CtLabelBits{}, MergeLabelWrites(
+      EncodeSnapshotLabels(Snap(0, 2)), EncodePendingLabels(p)));
+  std::optional<SessionSnapshot> snap = DecodeSnapshotLabels(b);
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->offset[1], 2);
+  EXPECT_EQ(snap->pending_port, 40001);  // the announced (nat_to) port
+  EXPECT_EQ(snap->pending_announcer, Direction::kReply);
+  b = ApplyLabelWrite(b, EncodePendingLabels(std::nullopt));
+  snap = DecodeSnapshotLabels(b);
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->pending_port, 0);  // no pending: nothing to recognise
+}
+
 TEST(CtLabels, MergeLetsTheSecondWriteWin) {
   CtLabelWrite a = EncodeSnapshotLabels(Snap(1, 1));
   const CtLabelWrite b = EncodeSnapshotLabels(Snap(2, 2));
