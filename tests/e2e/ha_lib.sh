@@ -473,22 +473,13 @@ ha_keepalived_up() {
 
 # ------------------------------------------------------------ teardown --
 ha_down() {
-  local rc=$? pid ns
+  local rc=$? pid
   [[ $HA_IS_UP == 1 ]] || return $rc
   HA_IS_UP=0
   [[ -n ${HA_CLIENT_FD:-} ]] && exec {HA_CLIENT_FD}>&- 2>/dev/null
   for pid in "${HA_PIDS[@]}"; do stop_pid "$pid" TERM; done
   HA_PIDS=()
-  # Whatever still runs inside our namespaces (vsftpd session children) was
-  # started by us: end it by PID before deleting the namespace.
-  for ns in "${HA_NS[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
-  done
-  sleep 0.2
-  for ns in "${HA_NS[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
-  done
+  netns_delete "${HA_NS[@]}"
   if [[ -n $HA_T && -d $HA_T ]]; then
     if [[ ${E2E_KEEP:-0} == 1 ]]; then log "ha: kept $HA_T"; else rm -rf "$HA_T"; fi
   fi

@@ -343,23 +343,29 @@ alg_dump_counters() { [[ $ALG == ftpalgd && -n $ALG_PID ]] && kill -USR1 "$ALG_P
 lab_start_all() { lab_up && servers_start && alg_start; }
 
 # ---------------------------------------------------------------- teardown --
+# netns_delete NS...: whatever still runs inside *our* namespaces (e.g.
+# per-session vsftpd children) was started by us: end it by PID (TERM, then
+# KILL), then delete the namespaces.
+netns_delete() {
+  local ns pid
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+  done
+  sleep 0.2
+  for ns in "$@"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+    ip netns del "$ns" 2>/dev/null
+  done
+}
+
 lab_down() {
-  local rc=$? pid ns
+  local rc=$? pid
   [[ $LAB_IS_UP == 1 ]] || return $rc
   LAB_IS_UP=0
   [[ -n ${T:-} && -d $T ]] && alg_stop
   for pid in "${LAB_PIDS[@]}"; do stop_pid "$pid" TERM; done
   LAB_PIDS=()
-  # Whatever still runs inside *our* namespaces (e.g. per-session vsftpd
-  # children) was started by us: end it by PID before deleting the netns.
-  for ns in "${LAB_NS[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
-  done
-  sleep 0.2
-  for ns in "${LAB_NS[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
-  done
+  netns_delete "${LAB_NS[@]}"
   if [[ -n ${T:-} && -d $T ]]; then
     if [[ ${E2E_KEEP:-0} == 1 ]]; then log "e2e: kept $T"; else rm -rf "$T"; fi
   fi
