@@ -604,8 +604,8 @@ FEAT_LINES = [b"211-Features:\r\n", b" EPRT\r\n", b" EPSV\r\n", b" MDTM\r\n", b"
 
 def reorder_feat_then_port(cap):
     """FEAT answered by a 12-segment 211 reply that reaches the gateway shuffled (several
-    segments beyond each hole), then PORT; PASV answered by a 227 in three reordered
-    segments."""
+    segments beyond each hole), then PORT, then PASV answered by a 227 in three reordered
+    segments; a second connection has only the reordered 227 (judged on its own)."""
     t = ftp(cap)
     t.c(b"FEAT\r\n")
     deliver(t, False, FEAT_LINES, [0, 2, 3, 1, 5, 7, 6, 4, 8, 11, 9, 10])
@@ -616,38 +616,47 @@ def reorder_feat_then_port(cap):
     t.c(b"LIST\r\n")
     t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
     t.close()
+    t = ftp(cap, cport=40001, cisn=2000000, sisn=6000000)
+    t.c(b"PASV\r\n")
+    deliver(t, False, [b"227 Entering Pas", b"sive Mode (192,168,",
+                       b"20,2,195,82).\r\n"], [1, 2, 0])
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
 
 
 def loss_retransmit(cap):
-    """Loss before the gateway (the first segment of a reply, then of a pipelined
-    command burst whose PORT lies beyond the hole: absent, later segments first, the
-    retransmission last) and loss after it (a segment before a PORT and the 200 reply
-    appear twice)."""
+    """Three connections. 1: loss before the gateway in the server's direction (the first
+    of 4 segments of a HELP reply absent, the 3 others beyond the hole, then its
+    retransmission), then a PORT. 2: loss before the gateway in the client's direction
+    (TYPE I of a pipelined TYPE I / PORT / LIST burst absent, PORT and LIST beyond the
+    hole, then TYPE I retransmitted). 3: loss after the gateway (TYPE A seen twice, the
+    PORT behind it SACKed by the server; the server's 200 seen twice)."""
     t = ftp(cap)
-    # server direction: the first of 4 segments of the HELP reply lost before us
     t.c(b"HELP\r\n")
     helps = [b"214-The following commands are recognized.\r\n",
              b" ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD\r\n",
              b" MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST RETR RMD  RNFR\r\n",
              b"214 Help OK.\r\n"]
     deliver(t, False, helps, [1, 2, 3, 0], gaps_us=(0, 0, 0, RTO_US))
-    # client direction: TYPE I, PORT, LIST pipelined; TYPE I lost before us
-    deliver(t, True, [b"TYPE I\r\n", b"PORT 10,7,0,2,195,80\r\n", b"LIST\r\n"],
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.close()
+    t = ftp(cap, cport=40001, cisn=2000000, sisn=6000000)
+    deliver(t, True, [b"TYPE I\r\n", b"PORT 10,7,0,2,195,81\r\n", b"LIST\r\n"],
             [1, 2, 0], gaps_us=(0, 0, RTO_US))
     t.s(b"200 Switching to Binary mode.\r\n")
     t.s(b"200 PORT command successful. Consider using PASV.\r\n")
     t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
-    # loss after us: TYPE A is seen, then lost; the PORT behind it reaches the server,
-    # which SACKs it; TYPE A is retransmitted
+    t.close()
+    t = ftp(cap, cport=40002, cisn=3000000, sisn=7000000)
     ta = t.c_next
     t.c(b"TYPE A\r\n", ack=False)
     pa = t.c_next
-    t.c(b"PORT 10,7,0,2,195,81\r\n", ack=False)
+    t.c(b"PORT 10,7,0,2,195,82\r\n", ack=False)
     t.pkt(False, "A", t.s_next, ta, options=[("SAck", (pa, t.c_next))])
     cap.wait(RTO_US)
     t.pkt(True, "PA", ta, t.s_next, b"TYPE A\r\n")
     t.ack_c()
-    # the server's 200 for the PORT is seen, lost after us, and retransmitted
     t.s(b"200 Switching to ASCII mode.\r\n")
     r = b"200 PORT command successful. Consider using PASV.\r\n"
     t.s(r, ack=False)
@@ -691,14 +700,18 @@ def port_reuse_new_isn(cap):
 
 
 def rst_out_of_window(cap):
-    """RSTs far outside the window in both directions mid-session (to be ignored: the
-    PORT after them is rewritten), then an in-window RST from the client ends it."""
+    """After a PORT (its expectation open), RSTs far outside the window in both
+    directions (to be ignored: the expectation stays, the next PORT is rewritten), then
+    an in-window RST from the client after 221 ends the session."""
     t = ftp(cap)
-    t.c(b"NOOP\r\n")
-    t.s(b"200 NOOP ok.\r\n")
+    t.c(b"PORT 10,7,0,2,195,80\r\n")
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
     t.pkt(True, "R", t.c_next + 0x40000000, 0)
     t.pkt(False, "R", t.s_next - 0x30000000, 0)
-    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n")
+    t.s(b"226 Directory send OK.\r\n")
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
     t.c(b"QUIT\r\n")
     t.s(b"221 Goodbye.\r\n")
     t.pkt(True, "RA", t.c_next, t.s_next)
@@ -807,11 +820,11 @@ CASES = [
     ("server_10_20", server_10_20, {}, "227 from server 10.20.0.2 to client 192.168.10.2"),
     # impaired networks (issue 11): what the engine does with each is in pcaps/README.md
     ("synack_new_isn", synack_new_isn, {}, "SYN-ACK lost after the gateway, SYN retransmitted 1 s later, second SYN-ACK with a new ISN (+16124080); then PORT"),
-    ("reorder_feat_then_port", reorder_feat_then_port, {}, "12-segment multi-line 211 FEAT reply arriving shuffled (several segments beyond each hole), then PORT; 227 in 3 reordered segments"),
-    ("loss_retransmit", loss_retransmit, {}, "loss before the gateway (reply's first segment; TYPE I ahead of a pipelined PORT+LIST), then loss after it (segment before a PORT, and the 200, seen twice)"),
+    ("reorder_feat_then_port", reorder_feat_then_port, {}, "12-segment multi-line 211 FEAT reply arriving shuffled (several segments beyond each hole), then PORT, then a 227 in 3 reordered segments; 2nd connection: the reordered 227 alone"),
+    ("loss_retransmit", loss_retransmit, {}, "3 connections: loss before the gateway s->c (first of 4 reply segments) then PORT; c->s (TYPE I ahead of pipelined PORT+LIST); loss after it (TYPE A before a PORT, and the 200, seen twice)"),
     ("port_50_one_segment", port_50_one_segment, {}, "50 pipelined PORT lines (distinct ports) in one segment, 50 replies"),
     ("port_reuse_new_isn", port_reuse_new_isn, {}, "session closed (TIME_WAIT), same 4-tuple reused 5 s later with a new ISN: second session's PORT"),
-    ("rst_out_of_window", rst_out_of_window, {}, "RSTs far outside the window in both directions mid-session, then PORT; in-window RST at the end"),
+    ("rst_out_of_window", rst_out_of_window, {}, "PORT, then RSTs far outside the window in both directions (expectation must stay), second PORT; in-window RST at the end"),
     ("greeting_retransmitted", greeting_retransmitted, {}, "220 lost after the gateway (seen twice); 220 lost before it (only the retransmission); 3-segment 220 banner with its first segment lost before it"),
     ("fin_retransmitted", fin_retransmitted, {}, "after a rewrite, 221+FIN and the client's FIN each lost after the gateway and retransmitted"),
     ("tfo_synack_data", tfo_synack_data, {}, "TFO cookie option; the 220 greeting carried on the SYN-ACK; then PORT"),
