@@ -782,6 +782,63 @@ def tfo_synack_data(cap):
     t.close()
 
 
+
+def handshake_retransmitted(cap):
+    """Retransmitted handshake packets with unchanged ISNs (the cases a re-basing on a
+    new ISN must leave alone). 1: the client's SYN lost after the gateway (seen twice).
+    2: the SYN-ACK lost after it: SYN retransmitted, the same SYN-ACK again. 3: the
+    client's ACK lost after it: the server retransmits its SYN-ACK, the client
+    re-ACKs, and the 220 follows."""
+    t = Tcp(cap, C4, S4, 40000)
+    t.pkt(True, "S", t.c_next, 0, options=[("MSS", 1460)])
+    cap.wait(SYN_RTO_US)
+    t.handshake()
+    t.login()
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.close()
+    t = Tcp(cap, C4, S4, 40001, cisn=2000000, sisn=6000000)
+    t.pkt(True, "S", t.c_next, 0, options=[("MSS", 1460)])
+    t.pkt(False, "SA", t.s_next, t.c_next + 1, options=[("MSS", 1460)])
+    cap.wait(SYN_RTO_US)
+    t.handshake()
+    t.login()
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.close()
+    t = Tcp(cap, C4, S4, 40002, cisn=3000000, sisn=7000000)
+    t.handshake()
+    cap.wait(SYN_RTO_US)
+    t.pkt(False, "SA", t.s_next - 1, t.c_next, options=[("MSS", 1460)])
+    t.ack_s()
+    t.login()
+    active_list(t, b"PORT 10,7,0,2,195,82\r\n")
+    t.close()
+
+
+def reply_crossing_retransmit(cap):
+    """TYPE I and PASV pipelined in one segment; the replies 200 and 227 cross their
+    retransmissions (order by sequence, not arrival). 1: the 200 lost before the
+    gateway: the 227 arrives first, the 200's retransmission after it. 2: the 200 lost
+    after the gateway: 200, 227, then the 200 again."""
+    r200 = b"200 Switching to Binary mode.\r\n"
+    for cport, isns, port in ((40000, (1000000, 5000000), 81), (40001, (2000000, 6000000), 82)):
+        t = ftp(cap, cport=cport, cisn=isns[0], sisn=isns[1])
+        t.c(b"TYPE I\r\nPASV\r\n")
+        r227 = b"227 Entering Passive Mode (192,168,20,2,195,%d).\r\n" % port
+        if cport == 40000:
+            deliver(t, False, [r200, r227], [1, 0], gaps_us=(0, RTO_US))
+        else:
+            t.s(r200, ack=False)
+            t.s(r227, ack=False)
+            t.pkt(True, "A", t.c_next, t.s_next - len(r227) - len(r200),
+                  options=[("SAck", (t.s_next - len(r227), t.s_next))])
+            cap.wait(RTO_US)
+            t.pkt(False, "PA", t.s_next - len(r227) - len(r200), t.c_next, r200)
+            t.ack_s()
+        t.c(b"LIST\r\n")
+        t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+        t.close()
+
+
 CASES = [
     # name, builder, capture options, what it exercises
     ("port_basic", port_basic, {}, "PORT rewrite that grows the line (10.7.0.2 -> 203.0.113.1), data connection untouched"),
@@ -828,6 +885,8 @@ CASES = [
     ("greeting_retransmitted", greeting_retransmitted, {}, "220 lost after the gateway (seen twice); 220 lost before it (only the retransmission); 3-segment 220 banner with its first segment lost before it"),
     ("fin_retransmitted", fin_retransmitted, {}, "after a rewrite, 221+FIN and the client's FIN each lost after the gateway and retransmitted"),
     ("tfo_synack_data", tfo_synack_data, {}, "TFO cookie option; the 220 greeting carried on the SYN-ACK; then PORT"),
+    ("handshake_retransmitted", handshake_retransmitted, {}, "same-ISN retransmissions: SYN seen twice; SYN-ACK lost after the gateway, SYN and SYN-ACK again; client's ACK lost, SYN-ACK retransmitted"),
+    ("reply_crossing_retransmit", reply_crossing_retransmit, {}, "'TYPE I\\r\\nPASV\\r\\n': 200 lost before the gateway (227 arrives first), and lost after it (200, 227, 200 again)"),
 ]
 
 
