@@ -525,8 +525,8 @@ SYN_RTO_US = 1000000            # the initial (SYN) retransmission timeout
 
 def sack_blocks(rcv_next, ranges, latest):
     """SACK blocks for the out-of-order ranges above rcv_next, as a receiver sends
-    them (RFC 2018): the block holding the latest segment first, then the others,
-    most recently changed first; at most 3."""
+    them (RFC 2018): the block holding the latest segment first, then the others
+    from the highest down; at most 3."""
     merged = []
     for lo, hi in sorted(ranges):
         if hi <= rcv_next:
