@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -139,7 +140,10 @@ struct Engine::Impl {
 
   void EndSession(Session* s, const char* reason) {
     expectations.RemoveSession(s, [&](const Expectation& e) { sink.Remove(e); });
-    for (StreamState& st : s->stream) tracker.Release(st);
+    for (StreamState& st : s->stream) {
+      tracker.Release(st);
+      ReturnLedgerBlock(st, true);
+    }
     resolver.Forget(s->key);
     // (Log messages are only built when they are written: no allocation per
     // session or rewrite otherwise.)
@@ -191,9 +195,46 @@ struct Engine::Impl {
 
   void SaveSnapshot(Session* s) {
     SessionSnapshot snap;
-    for (int d = 0; d < 2; ++d) snap.offset[d] = s->stream[d].ledger.TotalOffset();
+    for (int d = 0; d < 2; ++d) snap.offset[d] = s->stream[d].ledger.TotalOffset(Spill(s->stream[d]));
     snap.tls = s->dialogue.tls;
     resolver.SaveSnapshot(s->key, snap);
+  }
+
+  // ---- ledger blocks ---------------------------------------------------------
+
+  // The block of change points a ledger borrowed from the pool, or nullptr.
+  ChangePoint* Spill(StreamState& st) {
+    const uint16_t id = st.ledger.spill_id();
+    return id == SeqLedger::kNoSpill ? nullptr : reinterpret_cast<ChangePoint*>(pool.data(id));
+  }
+
+  // Room for one more rewrite in d's ledger: a free point, an acknowledged
+  // one, or a block borrowed from the pool for a burst of rewrites the
+  // receiver has not acknowledged yet (a client pipelining PORTs).
+  bool EnsureLedgerRoom(StreamState& st) {
+    if (st.ledger.HasRoom()) return true;
+    if (st.ledger.spill_id() != SeqLedger::kNoSpill) return false;
+    const size_t fit = std::min<size_t>(255, pool.slot_size() / sizeof(ChangePoint));
+    if (fit == 0) return false;
+    const uint16_t id = pool.Acquire();
+    if (id == kNoSlot) return false;
+    for (size_t i = 0; i < fit; ++i) new (pool.data(id) + i * sizeof(ChangePoint)) ChangePoint();
+    st.ledger.AttachSpill(id, static_cast<uint8_t>(fit));
+    ++stats.ledger_blocks;
+    return true;
+  }
+
+  // Returns the borrowed block once acknowledgements emptied it (always when
+  // the session ends).
+  void ReturnLedgerBlock(StreamState& st, bool ending = false) {
+    const uint16_t id = st.ledger.spill_id();
+    if (id == SeqLedger::kNoSpill) return;
+    if (!ending) {
+      if (st.ledger.has_ack()) st.ledger.Prune(st.ledger.acked(), Spill(st));
+      if (!st.ledger.SpillUnused()) return;
+    }
+    st.ledger.DetachSpill();
+    pool.Release(id);
   }
 
   // ---- refusals and announcements ----------------------------------------
@@ -366,14 +407,14 @@ struct Engine::Impl {
       }
       return false;
     }
-    SeqLedger& ledger = s->stream[Index(d)].ledger;
-    if (!ledger.HasRoom()) {
+    StreamState& lst = s->stream[Index(d)];
+    if (!EnsureLedgerRoom(lst)) {
       if (!cfg.offline_capture) {  // ScanNew trims before such a line
         Refuse(s, stats.refused_limit, "LIMIT too many unacknowledged rewrites", line);
         return false;
       }
       ++stats.ledger_overflow;
-      ledger.FoldOldest();
+      lst.ledger.FoldOldest(Spill(lst));
     }
     if (!InstallWithFreePort(s, &e, true)) {
       Refuse(s, stats.refused_limit,
@@ -621,12 +662,14 @@ struct Engine::Impl {
   // rewrite span crosses `to`).
   uint32_t EmitOld(Session* s, Direction d, uint32_t seg_seq, uint32_t from,
                    uint32_t to) {
-    const SeqLedger& ledger = s->stream[Index(d)].ledger;
+    StreamState& st = s->stream[Index(d)];
+    const SeqLedger& ledger = st.ledger;
+    const ChangePoint* spill = Spill(st);
     uint32_t pos = from;
     while (SeqLt(pos, to)) {
       const ChangePoint* next = nullptr;
       for (int i = 0; i < ledger.size(); ++i) {
-        const ChangePoint& c = ledger.at(i);
+        const ChangePoint& c = ledger.at(i, spill);
         if (SeqLe(pos, c.pos) && SeqLt(c.pos, to)) {
           next = &c;
           break;
@@ -699,10 +742,11 @@ struct Engine::Impl {
   // cut before the line: the receiver acknowledges what it got, which frees
   // points, and the sender resends the rest. Offline the oldest point is
   // folded instead (a capture cannot be asked to resend).
-  bool MustTrimBefore(const StreamState& st, Direction d, const LineState& ls,
-                      uint16_t multiline) const {
+  bool MustTrimBefore(StreamState& st, Direction d, const LineState& ls,
+                      uint16_t multiline) {
     return !cfg.offline_capture && !st.ledger.HasRoom() &&
-           IsCandidatePrefix(d, ls.prefix, ls.prefix_len, multiline);
+           IsCandidatePrefix(d, ls.prefix, ls.prefix_len, multiline) &&
+           !EnsureLedgerRoom(st);
   }
 
   // Scans new bytes work[0..n) (input positions from w_seq) line by line,
@@ -822,7 +866,7 @@ struct Engine::Impl {
     *copied = at + op.len;
     ChangePoint cp = op.point;
     cp.pos = w_seq + static_cast<uint32_t>(at);
-    st.ledger.Add(cp);
+    st.ledger.Add(cp, Spill(st));
     ++stats.rewrites;
     ++s->rewrites;
     SaveSnapshot(s);
@@ -952,7 +996,7 @@ struct Engine::Impl {
     if (SeqLt(seg_seq, emitted_end)) {
       const uint32_t old_end = SeqLt(seg_end, emitted_end) ? seg_end : emitted_end;
       uint32_t from = seg_seq;
-      if (const ChangePoint* c = st.ledger.SpanAt(from); c && c->pos != from) {
+      if (const ChangePoint* c = st.ledger.SpanAt(from, Spill(st)); c && c->pos != from) {
         from = c->end();  // starts inside a rewritten span: skip it
         ++stats.partial_span_trims;
       }
@@ -1020,8 +1064,8 @@ struct Engine::Impl {
 
   // Maps a 32-bit ack/SACK edge acknowledging direction `acked`.
   uint32_t MapAck(Session* s, Direction acked, uint32_t v) {
-    const SeqLedger& l = s->stream[Index(acked)].ledger;
-    return cfg.offline_capture ? l.ToOutput(v) : l.ToInput(v);
+    StreamState& st = s->stream[Index(acked)];
+    return cfg.offline_capture ? st.ledger.ToOutput(v, Spill(st)) : st.ledger.ToInput(v, Spill(st));
   }
 
   // The cumulative ack field. Offline, a receiver in the capture may ack
@@ -1203,7 +1247,7 @@ struct Engine::Impl {
     // Sequence number of the first output byte (SYN keeps its ISN).
     uint8_t* tcp = pkt.data + v.tcp_offset;
     const uint32_t new_seq =
-        st.ledger.ToOutput(first_input) - (syn ? 1u : 0u);
+        st.ledger.ToOutput(first_input, Spill(st)) - (syn ? 1u : 0u);
     if (new_seq != v.seq) {
       StoreBe32(tcp + 4, new_seq);
       changed = true;
@@ -1212,7 +1256,7 @@ struct Engine::Impl {
     if (ackf) {
       const uint32_t mapped = MapAckField(s, other, v.ack);
       const uint32_t acked_input =
-          cfg.offline_capture ? v.ack : s->stream[Index(other)].ledger.ToInput(v.ack);
+          cfg.offline_capture ? v.ack : MapAck(s, other, v.ack);
       if (mapped != v.ack) {
         StoreBe32(tcp + 8, mapped);
         changed = true;
@@ -1220,6 +1264,7 @@ struct Engine::Impl {
       if (MapSack(s, other, tcp, v.tcp_header_len)) changed = true;
       StreamState& os = s->stream[Index(other)];
       os.ledger.NoteAck(acked_input);
+      ReturnLedgerBlock(os);
       if (os.gap_open && SeqLe(os.gap_end, acked_input)) {
         os.gap_open = false;
         ++stats.gap_resumed;
