@@ -45,7 +45,6 @@ namespace {
 
 constexpr size_t kPrefixLen = sizeof(LineState::prefix);
 constexpr size_t kMaxIpPacket = 65535;
-constexpr uint8_t kPendingOther = 0, kPendingPassive = 1;
 
 // A rewrite found while scanning: replace work[offset, offset+len).
 struct RewriteOp {
@@ -469,25 +468,6 @@ struct Engine::Impl {
 
   // ---- dialogue ----------------------------------------------------------
 
-  void PushCommand(Dialogue& dlg, uint8_t kind) {
-    if (dlg.pending_count >= 16) {
-      dlg.commands_lost = true;
-      return;
-    }
-    dlg.pending_kinds |= uint32_t{kind} << (2 * dlg.pending_count);
-    ++dlg.pending_count;
-  }
-
-  // Commands or replies went by unseen (a given-up hole): which reply
-  // answers which command is unknown until the outstanding commands seen
-  // from now on are all answered. A 227/228/229 is not rewritten meanwhile.
-  static void ForgetPairing(Dialogue& dlg, Direction d) {
-    dlg.pending_kinds = 0;
-    dlg.pending_count = 0;
-    dlg.commands_lost = true;
-    if (d == Direction::kReply) dlg.multiline_code = 0;
-  }
-
   // A hole in d's stream that cannot wait (not filled within the gap
   // timeout, too much kept beyond it, or acknowledged by the receiver
   // although never seen here: a capture that missed bytes). The stream
@@ -517,119 +497,60 @@ struct Engine::Impl {
     st.gap_open = true;
     st.gap_end = resume_at;
     st.line = LineState{};
-    if (!s->dialogue.tls) ForgetPairing(s->dialogue, d);
+    if (!s->dialogue.tls) FtpDialogue::ForgetPairing(s->dialogue, d);
   }
 
-  // Returns the kind of the oldest outstanding command, or 0xff if none.
-  uint8_t PopCommand(Dialogue& dlg) {
-    if (dlg.pending_count == 0) return 0xff;
-    const uint8_t k = dlg.pending_kinds & 3;
-    dlg.pending_kinds >>= 2;
-    --dlg.pending_count;
-    // Every recorded command answered: treat the dialogue as lock-step
-    // again (pairing was unknown only while lost commands could be queued).
-    if (dlg.pending_count == 0) dlg.commands_lost = false;
-    return k;
+  void LogNotFtp(Session* s, const LineMeaning& m, std::string_view text) {
+    switch (m.why) {
+      case LineMeaning::NotFtp::kFirstCommand:
+        Log(LogLevel::kWarn, s,
+            "first command \"" + EscapeForLog(text, 40) +
+                "\" is not FTP: no rewrites on this connection");
+        break;
+      case LineMeaning::NotFtp::kFirstServerLine:
+        Log(LogLevel::kWarn, s,
+            "server's first line \"" + EscapeForLog(text, 40) +
+                "\" is not an FTP reply: no rewrites on this connection");
+        break;
+      case LineMeaning::NotFtp::kNoGreeting:
+        Log(LogLevel::kWarn, s,
+            "no 220 greeting (got " + std::to_string(m.code) +
+                "): no rewrites on this connection");
+        break;
+    }
   }
 
   // One complete line. `text` is the whole line when `whole`, else only its
   // first bytes (the line began in a segment already forwarded).
   bool OnLine(Session* s, Direction d, std::string_view text, bool whole,
               bool overlong, RewriteOp* op) {
-    Dialogue& dlg = s->dialogue;
-    if (dlg.tls) return false;
-    if (d == Direction::kOriginal) {
-      const Verb verb = ClassifyCommand(text);
-      if (!dlg.commands_seen) {
-        dlg.commands_seen = true;
-        if (verb == Verb::kUnknown && !dlg.not_ftp) {
-          dlg.not_ftp = true;
-          Log(LogLevel::kWarn, s,
-              "first command \"" + EscapeForLog(text, 40) +
-                  "\" is not FTP: no rewrites on this connection");
-        }
-      }
-      const bool passive =
-          verb == Verb::kPasv || verb == Verb::kEpsv || verb == Verb::kLpsv;
-      PushCommand(dlg, passive ? kPendingPassive : kPendingOther);
-      AnnounceKind ak;
-      if (verb == Verb::kPort) {
-        ak = AnnounceKind::kPort;
-      } else if (verb == Verb::kEprt) {
-        ak = AnnounceKind::kEprt;
-      } else if (verb == Verb::kLprt) {
-        ak = AnnounceKind::kLprt;
-      } else {
+    const LineMeaning m = d == Direction::kOriginal
+                              ? FtpDialogue::OnCommand(s->dialogue, text)
+                              : FtpDialogue::OnReply(s->dialogue, text);
+    switch (m.what) {
+      case LineMeaning::What::kNothing:
         return false;
-      }
-      return CheckedAnnounce(s, d, ak, text, whole, overlong, op);
+      case LineMeaning::What::kNotFtp:
+        LogNotFtp(s, m, text);
+        return false;
+      case LineMeaning::What::kTlsStarted:
+        ++stats.tls_sessions;
+        // Always offered: the resolver keeps it only where labels already
+        // hold this session's state (a rewrite, a pending data connection).
+        SaveSnapshot(s);
+        Log(LogLevel::kInfo, s,
+            "AUTH accepted (234): control connection encrypted, parsing stopped");
+        return false;
+      case LineMeaning::What::kUnsolicited:
+        Refuse(s, stats.refused_unsolicited, "reply answers no PASV/EPSV/LPSV", text);
+        return false;
+      case LineMeaning::What::kPairingUnknown:
+        Refuse(s, stats.refused_unsolicited, "pairing unknown after unseen commands", text);
+        return false;
+      case LineMeaning::What::kAnnouncement:
+        break;
     }
-
-    const std::optional<ReplyCode> rc = ParseReplyCode(text);
-    if (dlg.multiline_code != 0) {
-      if (!rc || !rc->final || rc->code != dlg.multiline_code) return false;
-      dlg.multiline_code = 0;
-    } else if (!rc) {
-      if (!dlg.greeting_seen && !dlg.not_ftp) {
-        dlg.not_ftp = true;
-        Log(LogLevel::kWarn, s,
-            "server's first line \"" + EscapeForLog(text, 40) +
-                "\" is not an FTP reply: no rewrites on this connection");
-      }
-      return false;
-    } else if (!rc->final) {
-      dlg.multiline_code = rc->code;
-      return false;
-    }
-    if (!dlg.greeting_seen) {
-      if (rc->code == 220) {
-        dlg.greeting_seen = true;
-      } else if (rc->code / 100 != 1 && !dlg.not_ftp) {
-        dlg.not_ftp = true;
-        Log(LogLevel::kWarn, s,
-            "no 220 greeting (got " + std::to_string(rc->code) +
-                "): no rewrites on this connection");
-      }
-      return false;
-    }
-    if (rc->code / 100 == 1) return false;  // preliminary: command still open
-    const bool lost_before_pop = dlg.commands_lost;
-    const uint8_t answered = PopCommand(dlg);
-    // 234 answers only AUTH (RFC 2228): stop parsing even when the AUTH was
-    // never seen (a gap hid it); parsing on would read ciphertext as FTP.
-    if (rc->code == 234) {
-      dlg.tls = true;
-      ++stats.tls_sessions;
-      // Always offered: the resolver keeps it only where labels already
-      // hold this session's state (a rewrite, a pending data connection).
-      SaveSnapshot(s);
-      Log(LogLevel::kInfo, s,
-          "AUTH accepted (234): control connection encrypted, parsing stopped");
-      return false;
-    }
-    AnnounceKind ak;
-    if (rc->code == 227) {
-      ak = AnnounceKind::k227;
-    } else if (rc->code == 228) {
-      ak = AnnounceKind::k228;
-    } else if (rc->code == 229) {
-      ak = AnnounceKind::k229;
-    } else {
-      return false;
-    }
-    if (answered != kPendingPassive) {
-      Refuse(s, stats.refused_unsolicited,
-             "reply answers no PASV/EPSV/LPSV", text);
-      return false;
-    }
-    if (lost_before_pop) {
-      // A command went unseen (gap, or more than 16 outstanding): this reply
-      // may answer it rather than the PASV it was paired with.
-      Refuse(s, stats.refused_unsolicited,
-             "pairing unknown after unseen commands", text);
-      return false;
-    }
-    return CheckedAnnounce(s, d, ak, text, whole, overlong, op);
+    return CheckedAnnounce(s, d, m.kind, text, whole, overlong, op);
   }
 
   bool CheckedAnnounce(Session* s, Direction d, AnnounceKind ak,
