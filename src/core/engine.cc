@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ftpalg/announcement_policy.h"
 #include "ftpalg/expectation_table.h"
 #include "ftpalg/ftp_parser.h"
 #include "ftpalg/packet.h"
@@ -104,6 +105,7 @@ struct Engine::Impl {
         stats(st),
         sessions(c.max_sessions),
         expectations(c.max_expectations, sessions),
+        policy(c),
         pool(c.hold_slots, c.max_line_len),
         tracker(pool, c.max_gap_slots),
         work(kMaxIpPacket + c.max_line_len + 1),
@@ -116,6 +118,7 @@ struct Engine::Impl {
   Stats& stats;
   SessionTable sessions;
   ExpectationTable expectations;
+  AnnouncementPolicy policy;
   SegmentPool pool;   // bytes received but not forwarded yet, all sessions
   TcpStream tracker;  // per-direction stream rules over the pool
   std::vector<uint8_t> work;  // held bytes + new payload of one packet
@@ -248,18 +251,6 @@ struct Engine::Impl {
             "\" passed unchanged");
   }
 
-  ParseResult ParseByKind(AnnounceKind k, std::string_view line) {
-    switch (k) {
-      case AnnounceKind::kPort: return ParsePort(line);
-      case AnnounceKind::kEprt: return ParseEprt(line);
-      case AnnounceKind::kLprt: return ParseLprt(line);
-      case AnnounceKind::k227: return Parse227(line);
-      case AnnounceKind::k228: return Parse228(line);
-      case AnnounceKind::k229: return Parse229(line);
-    }
-    return {};
-  }
-
   // Installs e, moving to another public port while the chosen one is taken.
   // Returns false (nothing installed) when no port could be had.
   bool InstallWithFreePort(Session* s, Expectation* e, bool port_may_change) {
@@ -315,106 +306,98 @@ struct Engine::Impl {
     return false;
   }
 
-  // Acts on one complete announcement line. Returns true and fills *op when
-  // the line must be rewritten.
+  uint64_t& RefusalCounter(AnnouncementCheck::Refusal r) {
+    using R = AnnouncementCheck::Refusal;
+    switch (r) {
+      case R::kNotFtp: return stats.refused_not_ftp;
+      case R::kParse: return stats.refused_parse;
+      case R::kFamily: return stats.refused_family;
+      case R::kBounce: return stats.refused_bounce;
+      case R::kLowPort: return stats.refused_low_port;
+    }
+    return stats.refused_parse;
+  }
+
+  // Valid, but nothing to rewrite (a public address, or no public address
+  // known for an inside one): expected as announced where the firewall needs
+  // it (and always for a 229, which has no address to rewrite).
+  void ExpectUnrewritten(Session* s, const AnnouncementPlacement& p, Expectation* e) {
+    if (p.inside) {
+      ++stats.refused_no_public;
+      Log(LogLevel::kInfo, s,
+          "no public address for " + e->nat_to.addr.ToString() + ": not rewritten");
+    }
+    if (e->kind != AnnounceKind::k229 && !cfg.expect_unrewritten) return;
+    if (!InstallWithFreePort(s, e, false)) {
+      Log(LogLevel::kWarn, s, "expectation for " + e->target.ToString() + " not installed");
+      return;
+    }
+    Log(LogLevel::kInfo, s,
+        std::string("EXPECT ") + std::string(KindName(e->kind)) + " " + e->peer.ToString() +
+            " -> " + e->target.ToString() + " (no rewrite needed)");
+  }
+
+  // A rewrite needs a ledger point: live, ScanNew already cut the segment
+  // before a line that would find none; offline the oldest point is folded.
+  bool LedgerRoomForRewrite(Session* s, Direction d, std::string_view line) {
+    StreamState& st = s->stream[Index(d)];
+    if (EnsureLedgerRoom(st)) return true;
+    if (!cfg.offline_capture) {
+      Refuse(s, stats.refused_limit, "LIMIT too many unacknowledged rewrites", line);
+      return false;
+    }
+    ++stats.ledger_overflow;
+    st.ledger.FoldOldest(Spill(st));
+    return true;
+  }
+
+  void LogRewrite(Session* s, Direction d, std::string_view line, const Announcement& a,
+                  const RewriteOp& op, const Expectation& e) {
+    if (!log.Enabled(LogLevel::kInfo)) return;
+    std::string new_line(line.substr(0, a.span_offset));
+    new_line.append(op.text, op.text_len);
+    new_line.append(line.substr(a.span_offset + a.span_len));
+    const long delta = static_cast<long>(op.text_len) - static_cast<long>(a.span_len);
+    Log(LogLevel::kInfo, s,
+        std::string("REWRITE ") + DirName(d) + " '" + EscapeForLog(line) + "' -> '" +
+            EscapeForLog(new_line) + "' (delta " + (delta >= 0 ? "+" : "") +
+            std::to_string(delta) + "); EXPECT " + e.peer.ToString() + " -> " +
+            e.target.ToString() + " nat " + e.nat_to.ToString());
+  }
+
+  // Acts on one complete announcement line (AnnouncementPolicy decides).
+  // Returns true and fills *op when the line must be rewritten.
   bool Announce(Session* s, Direction d, AnnounceKind kind,
                 std::string_view line, RewriteOp* op) {
-    Dialogue& dlg = s->dialogue;
-    if (dlg.not_ftp) {
-      Refuse(s, stats.refused_not_ftp, "not an FTP dialogue", line);
-      return false;
-    }
-    const ParseResult pr = ParseByKind(kind, line);
-    if (!pr.announcement) {
-      Refuse(s, stats.refused_parse,
-             (std::string("unparseable (") + std::string(ErrorName(pr.error)) +
-              ")").c_str(),
-             line);
-      return false;
-    }
-    Announcement a = *pr.announcement;
     const IpAddress& sender = pv->src.addr;
-    if (!a.has_address) a.endpoint.addr = sender;
-    if (a.endpoint.addr.family != sender.family) {
-      Refuse(s, stats.refused_family, "address family differs from the connection's", line);
+    const AnnouncementCheck c = policy.Examine(s->dialogue, d, kind, line, sender);
+    if (c.verdict == AnnouncementCheck::Verdict::kRefused) {
+      Refuse(s, RefusalCounter(c.refusal), policy.Explain(c, sender).c_str(), line);
       return false;
     }
-    if (!(a.endpoint.addr == sender)) {
-      Refuse(s, stats.refused_bounce,
-             ("address " + a.endpoint.addr.ToString() + " is not the sender's " +
-              sender.ToString() + " (bounce)").c_str(),
-             line);
+    if (c.verdict == AnnouncementCheck::Verdict::kDuplicate) {
+      Log(LogLevel::kInfo, s,
+          std::string("retransmission of the announcement rewritten before the "
+                      "takeover: passed as the duplicate it is: \"") +
+              EscapeForLog(line) + "\"");
       return false;
     }
-    if (dlg.takeover_port != 0 && dlg.takeover_by_server == (d == Direction::kReply)) {
-      // The first announcement from this side since the takeover: if it
-      // repeats the port the previous daemon rewrote last, it is that
-      // segment retransmitted (its ACK was lost with the old gateway). The
-      // peer has the rewritten copy; this one goes out unchanged at the
-      // restored offset, which makes it an exact duplicate.
-      const bool repeat = a.endpoint.port == dlg.takeover_port;
-      dlg.takeover_port = 0;
-      if (repeat) {
-        Log(LogLevel::kInfo, s,
-            std::string("retransmission of the announcement rewritten before the "
-                        "takeover: passed as the duplicate it is: \"") +
-                EscapeForLog(line) + "\"");
-        return false;
-      }
-    }
-    if (a.endpoint.port < cfg.min_data_port) {
-      Refuse(s, stats.refused_low_port,
-             ("port " + std::to_string(a.endpoint.port) + " below " +
-              std::to_string(cfg.min_data_port)).c_str(),
-             line);
-      return false;
-    }
-    const NatBinding b = resolver.Binding(s->key);
-    const bool from_client = d == Direction::kOriginal;
-    const IpAddress& outside = from_client ? b.client_outside : b.server_outside;
-    const bool inside = cfg.IsInside(a.endpoint.addr);
-    const bool nat = inside && outside.family == a.endpoint.addr.family &&
-                     !(outside == a.endpoint.addr);
-
+    const Announcement& a = c.announcement;
+    const AnnouncementPlacement p = policy.Place(a, d, resolver.Binding(s->key));
     Expectation e;
     e.session_id = s->id;
     e.kind = kind;
     e.announcer = d;
     e.master = s->key;
-    e.peer = from_client ? b.server_inside : b.client_inside;
+    e.peer = p.peer;
     e.nat_to = a.endpoint;
-    e.target = Endpoint{nat ? outside : a.endpoint.addr, a.endpoint.port};
+    e.target = p.target;
     e.timeout_s = cfg.expectation_timeout_s;
-
-    if (!nat) {
-      if (inside) {
-        ++stats.refused_no_public;
-        Log(LogLevel::kInfo, s,
-            "no public address for " + a.endpoint.addr.ToString() +
-                ": not rewritten");
-      }
-      if (kind == AnnounceKind::k229 || cfg.expect_unrewritten) {
-        if (!InstallWithFreePort(s, &e, false)) {
-          Log(LogLevel::kWarn, s,
-              "expectation for " + e.target.ToString() + " not installed");
-        } else {
-          Log(LogLevel::kInfo, s,
-              std::string("EXPECT ") + std::string(KindName(kind)) + " " +
-                  e.peer.ToString() + " -> " + e.target.ToString() +
-                  " (no rewrite needed)");
-        }
-      }
+    if (!p.rewrite) {
+      ExpectUnrewritten(s, p, &e);
       return false;
     }
-    StreamState& lst = s->stream[Index(d)];
-    if (!EnsureLedgerRoom(lst)) {
-      if (!cfg.offline_capture) {  // ScanNew trims before such a line
-        Refuse(s, stats.refused_limit, "LIMIT too many unacknowledged rewrites", line);
-        return false;
-      }
-      ++stats.ledger_overflow;
-      lst.ledger.FoldOldest(Spill(lst));
-    }
+    if (!LedgerRoomForRewrite(s, d, line)) return false;
     if (!InstallWithFreePort(s, &e, true)) {
       Refuse(s, stats.refused_limit,
              expectations.full()
@@ -424,18 +407,17 @@ struct Engine::Impl {
       return false;
     }
     if (e.target.port != a.endpoint.port) ++stats.port_remaps;
-    const size_t n =
-        FormatReplacement(a, e.target, op->text, sizeof(op->text));
-    const std::string_view old_span = line.substr(a.span_offset, a.span_len);
+    const size_t n = FormatReplacement(a, e.target, op->text, sizeof(op->text));
     if (n == 0) {
       RemoveExpectation(e);
       Refuse(s, stats.refused_family, "public address cannot be expressed", line);
       return false;
     }
-    if (kind == AnnounceKind::k229 && old_span == std::string_view(op->text, n)) {
+    if (kind == AnnounceKind::k229 &&
+        line.substr(a.span_offset, a.span_len) == std::string_view(op->text, n)) {
       Log(LogLevel::kInfo, s,
-          "EXPECT 229 " + e.peer.ToString() + " -> " + e.target.ToString() +
-              " nat " + e.nat_to.ToString());
+          "EXPECT 229 " + e.peer.ToString() + " -> " + e.target.ToString() + " nat " +
+              e.nat_to.ToString());
       return false;  // port kept: nothing to rewrite
     }
     op->text_len = static_cast<uint8_t>(n);
@@ -446,17 +428,7 @@ struct Engine::Impl {
     op->point.port = e.target.port;
     op->point.kind = kind;
     op->point.delimiter = a.delimiter;
-    if (!log.Enabled(LogLevel::kInfo)) return true;
-    std::string new_line(line.substr(0, a.span_offset));
-    new_line.append(op->text, n);
-    new_line.append(line.substr(a.span_offset + a.span_len));
-    const long delta = static_cast<long>(n) - static_cast<long>(a.span_len);
-    Log(LogLevel::kInfo, s,
-        std::string("REWRITE ") + DirName(d) + " '" + EscapeForLog(line) +
-            "' -> '" + EscapeForLog(new_line) + "' (delta " +
-            (delta >= 0 ? "+" : "") + std::to_string(delta) + "); EXPECT " +
-            e.peer.ToString() + " -> " + e.target.ToString() + " nat " +
-            e.nat_to.ToString());
+    LogRewrite(s, d, line, a, *op, e);
     return true;
   }
 
