@@ -36,6 +36,8 @@ namespace ftpalg {
 
 constexpr size_t kPrefixLen = sizeof(LineState::prefix);
 constexpr size_t kMaxIpPacket = 65535;
+// The line being scanned began in bytes forwarded before this packet.
+constexpr size_t kLineBegunBefore = static_cast<size_t>(-1);
 
 // A rewrite found while scanning: replace work[offset, offset+len).
 struct RewriteOp {
@@ -148,6 +150,16 @@ struct Engine::Impl {
   bool MustTrimBefore(StreamState& st, Direction d, const LineState& ls,
                       uint16_t multiline);
   ScanTail ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n, bool fin);
+  ScanTail PassUnparsed(LineState& ls, const uint8_t* w, size_t n);
+  static void AddToLine(LineState& ls, const uint8_t* p, size_t take);
+  static std::string_view CurrentLine(const LineState& ls, const uint8_t* w, size_t line_start,
+                                      size_t lf);
+  ScanTail TrimBefore(Session* s, Direction d, std::string_view text, const uint8_t* w,
+                      size_t copied, size_t line_start, size_t n);
+  void EndLine(Session* s, Direction d, std::string_view text, size_t line_start,
+               uint32_t w_seq, size_t* copied);
+  size_t HoldTail(Session* s, Direction d, uint32_t w_seq, size_t line_start, size_t n,
+                  bool fin);
   bool OnLine(Session* s, Direction d, std::string_view text, bool whole,
               bool overlong, RewriteOp* op);
   void LogNotFtp(Session* s, const LineMeaning& m, std::string_view text);

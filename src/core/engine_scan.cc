@@ -73,18 +73,9 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
   StreamState& st = s->stream[Index(d)];
   LineState& ls = st.line;
   const uint8_t* w = work.data();
-  constexpr size_t kBefore = static_cast<size_t>(-1);
-  size_t line_start = ls.line_len == 0 ? 0 : kBefore;
+  if (s->dialogue.tls || st.gap_open) return PassUnparsed(ls, w, n);
+  size_t line_start = ls.line_len == 0 ? 0 : kLineBegunBefore;
   size_t copied = 0;
-  if (s->dialogue.tls || st.gap_open) {
-    Emit(w, n);  // parsing stopped: bytes only keep their positions
-    // Where the next line starts is known again if these bytes end one.
-    if (n > 0) {
-      ls = LineState{};
-      ls.synced = w[n - 1] == '\n';
-    }
-    return {};
-  }
   size_t i = 0;
   while (i < n) {
     // Lines end in LF (CR is part of the line); find the next one at once.
@@ -103,74 +94,114 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
       i = lf + 1;
       continue;
     }
-    const size_t take = (found ? lf + 1 : n) - i;
-    const size_t room = kPrefixLen - ls.prefix_len;
-    const size_t to_prefix = take < room ? take : room;
-    std::memcpy(ls.prefix + ls.prefix_len, w + i, to_prefix);
-    ls.prefix_len = static_cast<uint8_t>(ls.prefix_len + to_prefix);
-    ls.line_len = static_cast<uint16_t>(std::min<size_t>(0xffff, ls.line_len + take));
+    AddToLine(ls, w + i, (found ? lf + 1 : n) - i);
     if (!found) break;
-    const bool overlong = ls.line_len > size_t{cfg.max_line_len};
-    if (overlong) ++stats.overlong_lines;
-    const bool whole = line_start != kBefore && !ls.broken;
-    std::string_view text;
-    if (line_start != kBefore) {
-      text = AsText(w + line_start, lf - line_start);
-    } else {
-      text = std::string_view(ls.prefix, std::min<size_t>(ls.prefix_len, ls.line_len - 1));
+    const std::string_view text = CurrentLine(ls, w, line_start, lf);
+    if (line_start != kLineBegunBefore && MustTrimBefore(st, d, ls, s->dialogue.multiline_code)) {
+      return TrimBefore(s, d, text, w, copied, line_start, n);
     }
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (line_start != kBefore &&
-        MustTrimBefore(st, d, ls, s->dialogue.multiline_code)) {
-      ++stats.ledger_trims;
-      Log(LogLevel::kDebug, s,
-          std::string("no ledger room for another rewrite in ") + DirName(d) +
-              ": segment cut before \"" + EscapeForLog(text, 40) +
-              "\"; the sender resends it once the rest is acknowledged");
-      Emit(w + copied, line_start - copied);
-      ls = LineState{};
-      ls.synced = true;
-      return {0, n - line_start};
-    }
-    RewriteOp op;
-    if (OnLine(s, d, text, whole, overlong, &op)) {
-      const size_t at = line_start + op.offset;
-      if (!ApplyRewrite(s, d, w_seq, at, op, w, &copied)) {
-        Log(LogLevel::kWarn, s, "rewrite does not fit in the packet");
-      }
-    }
+    EndLine(s, d, text, line_start, w_seq, &copied);
     ls = LineState{};
     ls.synced = true;
     line_start = lf + 1;
     i = lf + 1;
   }
-  // Incomplete last line: hold it back if it may become an announcement.
-  size_t hold = 0;
-  if (ls.synced && ls.line_len > 0 && !s->dialogue.tls) {
-    const bool candidate =
-        IsCandidatePrefix(d, ls.prefix, ls.prefix_len, s->dialogue.multiline_code);
-    if (candidate && line_start != kBefore && !ls.broken && !fin &&
-        ls.line_len <= cfg.max_line_len && !s->dialogue.not_ftp) {
-      if (!tracker.HoldLine(st, w_seq + static_cast<uint32_t>(line_start),
-                            w + line_start, n - line_start,
-                            static_cast<uint32_t>(now_ms))) {
-        ++stats.hold_pool_exhausted;
-        Log(LogLevel::kWarn, s,
-            std::string("LIMIT hold pool exhausted: an incomplete line in ") +
-                DirName(d) + " is not held back and passes unchanged");
-        ls.broken = true;
-      } else {
-        hold = n - line_start;
-        ls = LineState{};  // the held line is scanned again when whole
-        ls.synced = true;
-        ++stats.holds;
-      }
-    } else if (candidate) {
-      ls.broken = true;
-    }
-  }
+  const size_t hold = HoldTail(s, d, w_seq, line_start, n, fin);
   Emit(w + copied, n - hold - copied);
   return {hold, 0};
+}
+
+// Parsing is off (TLS, or a given-up hole): the bytes only keep their
+// positions. Where the next line starts is known again if they end one.
+ScanTail Engine::Impl::PassUnparsed(LineState& ls, const uint8_t* w, size_t n) {
+  Emit(w, n);
+  if (n > 0) {
+    ls = LineState{};
+    ls.synced = w[n - 1] == '\n';
+  }
+  return {};
+}
+
+void Engine::Impl::AddToLine(LineState& ls, const uint8_t* p, size_t take) {
+  const size_t room = kPrefixLen - ls.prefix_len;
+  const size_t to_prefix = take < room ? take : room;
+  std::memcpy(ls.prefix + ls.prefix_len, p, to_prefix);
+  ls.prefix_len = static_cast<uint8_t>(ls.prefix_len + to_prefix);
+  ls.line_len = static_cast<uint16_t>(std::min<size_t>(0xffff, ls.line_len + take));
+}
+
+// The line ending at lf, without its CR LF: whole when it began in these
+// bytes, else only the first bytes kept of it.
+std::string_view Engine::Impl::CurrentLine(const LineState& ls, const uint8_t* w,
+                                           size_t line_start, size_t lf) {
+  std::string_view text;
+  if (line_start != kLineBegunBefore) {
+    text = AsText(w + line_start, lf - line_start);
+  } else {
+    text = std::string_view(ls.prefix, std::min<size_t>(ls.prefix_len, ls.line_len - 1));
+  }
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  return text;
+}
+
+ScanTail Engine::Impl::TrimBefore(Session* s, Direction d, std::string_view text,
+                                  const uint8_t* w, size_t copied, size_t line_start,
+                                  size_t n) {
+  ++stats.ledger_trims;
+  Log(LogLevel::kDebug, s,
+      std::string("no ledger room for another rewrite in ") + DirName(d) +
+          ": segment cut before \"" + EscapeForLog(text, 40) +
+          "\"; the sender resends it once the rest is acknowledged");
+  Emit(w + copied, line_start - copied);
+  StreamState& st = s->stream[Index(d)];
+  st.line = LineState{};
+  st.line.synced = true;
+  return {0, n - line_start};
+}
+
+// A complete line: to the dialogue, and rewritten when it must be.
+void Engine::Impl::EndLine(Session* s, Direction d, std::string_view text, size_t line_start,
+                           uint32_t w_seq, size_t* copied) {
+  const LineState& ls = s->stream[Index(d)].line;
+  const bool overlong = ls.line_len > size_t{cfg.max_line_len};
+  if (overlong) ++stats.overlong_lines;
+  const bool whole = line_start != kLineBegunBefore && !ls.broken;
+  RewriteOp op;
+  if (!OnLine(s, d, text, whole, overlong, &op)) return;
+  const size_t at = line_start + op.offset;
+  if (!ApplyRewrite(s, d, w_seq, at, op, work.data(), copied)) {
+    Log(LogLevel::kWarn, s, "rewrite does not fit in the packet");
+  }
+}
+
+// The incomplete last line is held back if it may still become an
+// announcement. Returns the number of bytes held.
+size_t Engine::Impl::HoldTail(Session* s, Direction d, uint32_t w_seq, size_t line_start,
+                              size_t n, bool fin) {
+  StreamState& st = s->stream[Index(d)];
+  LineState& ls = st.line;
+  if (!ls.synced || ls.line_len == 0 || s->dialogue.tls) return 0;
+  const bool candidate =
+      IsCandidatePrefix(d, ls.prefix, ls.prefix_len, s->dialogue.multiline_code);
+  if (!candidate) return 0;
+  if (line_start == kLineBegunBefore || ls.broken || fin || ls.line_len > cfg.max_line_len ||
+      s->dialogue.not_ftp) {
+    ls.broken = true;
+    return 0;
+  }
+  if (!tracker.HoldLine(st, w_seq + static_cast<uint32_t>(line_start), work.data() + line_start,
+                        n - line_start, static_cast<uint32_t>(now_ms))) {
+    ++stats.hold_pool_exhausted;
+    Log(LogLevel::kWarn, s,
+        std::string("LIMIT hold pool exhausted: an incomplete line in ") + DirName(d) +
+            " is not held back and passes unchanged");
+    ls.broken = true;
+    return 0;
+  }
+  ls = LineState{};  // the held line is scanned again when whole
+  ls.synced = true;
+  ++stats.holds;
+  return n - line_start;
 }
 
 // One complete line. `text` is the whole line when `whole`, else only its
