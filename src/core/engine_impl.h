@@ -144,6 +144,10 @@ struct Engine::Impl {
                                  bool fin, bool* whole);
   uint32_t HandlePayload(Session* s, Direction d, uint32_t seg_seq,
                          size_t len, bool fin, bool* whole);
+  bool ReemitForwarded(Session* s, Direction d, uint32_t seg_seq, uint32_t seg_end,
+                       uint32_t* out_start);
+  uint32_t CollectNew(Session* s, Direction d, uint32_t seg_seq, uint32_t seg_end, size_t* n,
+                      uint32_t* w_seq, bool* whole);
 
   // ---- engine_scan.cc: lines of the new bytes
   static bool StartsLikeLine(Direction d, const uint8_t* w, size_t n);

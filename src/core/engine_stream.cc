@@ -155,58 +155,14 @@ uint32_t Engine::Impl::HandlePayload(Session* s, Direction d, uint32_t seg_seq,
   }
   const uint32_t emitted_end = tracker.ForwardedEnd(st);
   uint32_t out_start = seg_seq;
-  // 1. Bytes forwarded before: re-emit identically.
-  if (SeqLt(seg_seq, emitted_end)) {
-    const uint32_t old_end = SeqLt(seg_end, emitted_end) ? seg_end : emitted_end;
-    uint32_t from = seg_seq;
-    if (const ChangePoint* c = st.ledger.SpanAt(from, Spill(st)); c && c->pos != from) {
-      from = c->end();  // starts inside a rewritten span: skip it
-      ++stats.partial_span_trims;
-    }
-    out_start = from;
-    if (SeqLt(from, old_end)) {
-      const uint32_t stop = EmitOld(s, d, seg_seq, from, old_end);
-      if (stop != old_end) {
-        *whole = false;
-        return out_start;
-      }
-    }
+  if (SeqLt(seg_seq, emitted_end) && !ReemitForwarded(s, d, seg_seq, seg_end, &out_start)) {
+    *whole = false;
+    return out_start;
   }
-  // 2. New bytes, in sequence order: the held line, kept bytes that
-  // continue the stream, the rest of this segment, kept bytes after it.
   const uint16_t held = tracker.HeldLine(st);
   size_t n = 0;
   uint32_t w_seq = st.next_seq;
-  if (held != kNoSlot) {
-    n = pool.meta(held).len;
-    std::memcpy(work.data(), pool.data(held), n);
-    w_seq = pool.meta(held).seq;
-  }
-  uint32_t end = st.next_seq;
-  size_t taken = tracker.TakeContiguous(st, &end, work.data() + n, MergeRoom(n));
-  n += taken;
-  if (SeqLe(seg_seq, end) && SeqLt(end, seg_end)) {
-    const size_t rest = seg_end - end;
-    if (rest <= work.size() - n) {
-      std::memcpy(work.data() + n, payload + (end - seg_seq), rest);
-      n += rest;
-      end = seg_end;
-      const size_t after = tracker.TakeContiguous(st, &end, work.data() + n, MergeRoom(n));
-      n += after;
-      taken += after;
-    }
-  }
-  if (taken > 0) ++stats.gap_filled;
-  if (SeqLt(end, seg_end)) {
-    // No room to merge this segment after the kept bytes taken: keep it
-    // for the next packet (else the sender resends it).
-    *whole = false;
-    const uint32_t from = SeqLt(end, seg_seq) ? seg_seq : end;
-    if (!tracker.Keep(st, from, payload + (from - seg_seq), seg_end - from,
-                      static_cast<uint32_t>(now_ms))) {
-      ++stats.hold_pool_exhausted;
-    }
-  }
+  const uint32_t end = CollectNew(s, d, seg_seq, seg_end, &n, &w_seq, whole);
   if (end == st.next_seq) {
     if (held != kNoSlot && SeqLt(emitted_end, seg_end)) {
       return RetransmittedHeldLine(s, st, out_start, fin, whole);
@@ -223,6 +179,60 @@ uint32_t Engine::Impl::HandlePayload(Session* s, Direction d, uint32_t seg_seq,
   st.next_seq = end - static_cast<uint32_t>(tail.trimmed);
   if (tail.held > 0 || tail.trimmed > 0) *whole = false;
   return out_start;
+}
+
+// Bytes of this segment that were forwarded before: re-emitted identically
+// (recorded rewrites regenerated). False when emission had to stop before
+// a rewritten span this segment does not hold whole.
+bool Engine::Impl::ReemitForwarded(Session* s, Direction d, uint32_t seg_seq, uint32_t seg_end,
+                                   uint32_t* out_start) {
+  StreamState& st = s->stream[Index(d)];
+  const uint32_t emitted_end = tracker.ForwardedEnd(st);
+  const uint32_t old_end = SeqLt(seg_end, emitted_end) ? seg_end : emitted_end;
+  uint32_t from = seg_seq;
+  if (const ChangePoint* c = st.ledger.SpanAt(from, Spill(st)); c && c->pos != from) {
+    from = c->end();  // starts inside a rewritten span: skip it
+    ++stats.partial_span_trims;
+  }
+  *out_start = from;
+  return !SeqLt(from, old_end) || EmitOld(s, d, seg_seq, from, old_end) == old_end;
+}
+
+// New bytes into work[], in sequence order: the held line, kept bytes that
+// continue the stream, the rest of this segment, kept bytes after it.
+// Returns the input position after them (next_seq when there are none).
+uint32_t Engine::Impl::CollectNew(Session* s, Direction d, uint32_t seg_seq, uint32_t seg_end,
+                                  size_t* n, uint32_t* w_seq, bool* whole) {
+  StreamState& st = s->stream[Index(d)];
+  const uint16_t held = tracker.HeldLine(st);
+  if (held != kNoSlot) {
+    *n = pool.meta(held).len;
+    std::memcpy(work.data(), pool.data(held), *n);
+    *w_seq = pool.meta(held).seq;
+  }
+  uint32_t end = st.next_seq;
+  size_t taken = tracker.TakeContiguous(st, &end, work.data() + *n, MergeRoom(*n));
+  *n += taken;
+  if (SeqLe(seg_seq, end) && SeqLt(end, seg_end) && seg_end - end <= work.size() - *n) {
+    std::memcpy(work.data() + *n, payload + (end - seg_seq), seg_end - end);
+    *n += seg_end - end;
+    end = seg_end;
+    const size_t after = tracker.TakeContiguous(st, &end, work.data() + *n, MergeRoom(*n));
+    *n += after;
+    taken += after;
+  }
+  if (taken > 0) ++stats.gap_filled;
+  if (SeqLt(end, seg_end)) {
+    // No room to merge this segment after the kept bytes taken: keep it
+    // for the next packet (else the sender resends it).
+    *whole = false;
+    const uint32_t from = SeqLt(end, seg_seq) ? seg_seq : end;
+    if (!tracker.Keep(st, from, payload + (from - seg_seq), seg_end - from,
+                      static_cast<uint32_t>(now_ms))) {
+      ++stats.hold_pool_exhausted;
+    }
+  }
+  return end;
 }
 
 }  // namespace ftpalg
