@@ -10,6 +10,10 @@
 namespace ftpalg {
 namespace {
 
+// fd00::1 port 1025 as an LPRT/228 span.
+constexpr std::string_view kV6Lprt =
+    "6,16,253,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,2,4,1";
+
 // ---------------------------------------------------------------------------
 // FormatReplacement
 
