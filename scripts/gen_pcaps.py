@@ -699,6 +699,30 @@ def port_reuse_new_isn(cap):
     t.close()
 
 
+def stale_before_synack(cap):
+    """Connection 1 ends with a refused PORT and the client's RST, which the server
+    never gets; the client reuses its port at once. The server, still holding
+    connection 1, answers the new SYN with a challenge ACK and retransmits its 500,
+    both in connection 1's numbering and before the new SYN-ACK; the client's RST to
+    the challenge ACK ends connection 1 and its retransmitted SYN opens connection 2,
+    whose 220 is the greeting and whose PORT is rewritten (the lab's "no 220 greeting
+    (got 500)")."""
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,9,195,80\r\n", ack=False)
+    old500 = b"500 Illegal PORT command.\r\n"
+    t.pkt(True, "R", t.c_next, 0)            # lost before the server (seen here)
+    t2 = Tcp(cap, C4, S4, 40000, cisn=3000000, sisn=9000000)
+    t2.pkt(True, "S", t2.c_next, 0, options=[("MSS", 1460)])
+    t.pkt(False, "A", t.s_next, t.c_next)    # challenge ACK (connection 1's numbers)
+    t.pkt(False, "PA", t.s_next, t.c_next, old500)   # connection 1's 500, again
+    t.pkt(True, "R", t.c_next, 0)            # the client's RST to the challenge ACK
+    cap.wait(RTO_US)
+    t2.handshake()
+    t2.login()
+    active_list(t2, b"PORT 10,7,0,2,195,81\r\n")
+    t2.close()
+
+
 def rst_out_of_window(cap):
     """After a PORT (its expectation open), RSTs far outside the window in both
     directions (to be ignored: the expectation stays, the next PORT is rewritten), then
@@ -880,6 +904,7 @@ CASES = [
     ("reorder_feat_then_port", reorder_feat_then_port, {}, "12-segment multi-line 211 FEAT reply arriving shuffled (several segments beyond each hole), then PORT, then a 227 in 3 reordered segments; 2nd connection: the reordered 227 alone"),
     ("loss_retransmit", loss_retransmit, {}, "3 connections: loss before the gateway s->c (first of 4 reply segments) then PORT; c->s (TYPE I ahead of pipelined PORT+LIST); loss after it (TYPE A before a PORT, and the 200, seen twice)"),
     ("port_50_one_segment", port_50_one_segment, {}, "50 pipelined PORT lines (distinct ports) in one segment, 50 replies"),
+    ("stale_before_synack", stale_before_synack, {}, "port reused after an abort: the server's challenge ACK and a retransmitted 500 of the old connection arrive before the new SYN-ACK; the new session's PORT is rewritten"),
     ("port_reuse_new_isn", port_reuse_new_isn, {}, "session closed (TIME_WAIT), same 4-tuple reused 5 s later with a new ISN: second session's PORT"),
     ("rst_out_of_window", rst_out_of_window, {}, "PORT, then RSTs far outside the window in both directions (expectation must stay), second PORT; in-window RST at the end"),
     ("greeting_retransmitted", greeting_retransmitted, {}, "220 lost after the gateway (seen twice); 220 lost before it (only the retransmission); 3-segment 220 banner with its first segment lost before it"),

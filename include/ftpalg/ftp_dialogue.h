@@ -62,8 +62,11 @@ class FtpDialogue {
   static LineMeaning OnReply(Dialogue& dlg, std::string_view line);
   // Commands or replies went by unseen (a given-up hole in direction d):
   // which reply answers which command is unknown until the commands seen
-  // from now on are all answered.
+  // from now on are all answered. Replies lost while an AUTH waits for its
+  // answer end parsing for good (`tls`): the 234 may be among them.
   static void ForgetPairing(Dialogue& dlg, Direction d);
+  // Whether an AUTH command still waits for its reply.
+  static bool AuthOutstanding(const Dialogue& dlg);
 
   static constexpr uint8_t kMaxOutstanding = 16;
 };

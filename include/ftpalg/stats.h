@@ -50,6 +50,7 @@ namespace ftpalg {
   X(out_of_window)          /* segments too far ahead: payload not kept */    \
   X(isn_rebased)            /* SYN-ACK with a new ISN before any data */      \
   X(syn_stray)              /* SYN with another ISN after data: ignored */    \
+  X(stale_before_synack)    /* server segments before the SYN-ACK: passed */  \
   X(rst_ignored)            /* RST outside the window: session kept */        \
   X(ledger_trims)           /* segment cut before a rewrite with no room */   \
   X(ledger_blocks)          /* ledger blocks borrowed for rewrite bursts */   \

@@ -32,6 +32,7 @@ struct StreamState {
   bool seen : 1 = false;       // any packet of this direction seen
   bool data_seen : 1 = false;  // any payload byte of this direction seen
   bool fin : 1 = false;        // the FIN was reached in sequence
+  bool from_syn : 1 = false;   // numbered from a SYN / SYN-ACK seen here
   // A hole could not wait: the bytes after it were forwarded unparsed.
   // Parsing of this direction stays off until the receiver acknowledges
   // gap_end (the stream is whole again), then resumes at the next line.

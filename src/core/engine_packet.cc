@@ -86,6 +86,16 @@ bool Engine::Impl::FollowHandshake(Session* s, Direction d, const PacketView& v)
   StreamState& st = s->stream[Index(d)];
   if (!(v.flags & kTcpSyn)) {
     if (!st.seen) {
+      if (d == Direction::kReply && s->stream[0].from_syn) {
+        // The client's SYN was seen but not the SYN-ACK that answers it:
+        // this is a leftover of an earlier connection on the tuple (the
+        // server's challenge ACK to the new SYN, a retransmitted reply),
+        // numbered in that connection's space. It passes untouched and
+        // does not anchor this connection's server stream.
+        ++stats.stale_before_synack;
+        Log(LogLevel::kDebug, s, "s->c segment before the SYN-ACK (an earlier connection's) passed");
+        return false;
+      }
       st.seen = true;
       st.next_seq = v.seq;
       // A stream first seen mid-stream is read as if it began here. The
@@ -94,6 +104,15 @@ bool Engine::Impl::FollowHandshake(Session* s, Direction d, const PacketView& v)
       // (a capture that missed just the handshake). A session picked up
       // after its start (daemon restart) fails them and passes untouched.
       st.line.synced = !s->restored;
+    }
+    StreamState& server = s->stream[Index(Direction::kReply)];
+    if (d == Direction::kOriginal && (v.flags & kTcpAck) && st.from_syn && !server.seen) {
+      // The SYN-ACK went unseen (lost before a capture point): the client's
+      // ACK of the handshake names the server's ISN + 1.
+      server.seen = true;
+      server.from_syn = true;
+      server.next_seq = v.ack;
+      server.line.synced = !s->restored;
     }
     return true;
   }

@@ -104,7 +104,15 @@ void Engine::Impl::GiveUpHole(Session* s, Direction d, uint32_t resume_at, const
   st.gap_open = true;
   st.gap_end = resume_at;
   st.line = LineState{};
-  if (!s->dialogue.tls) FtpDialogue::ForgetPairing(s->dialogue, d);
+  if (!s->dialogue.tls) {
+    FtpDialogue::ForgetPairing(s->dialogue, d);
+    if (s->dialogue.tls) {
+      ++stats.tls_sessions;
+      Log(LogLevel::kInfo, s,
+          "an AUTH waited for its reply when replies were lost: parsing stopped "
+          "(the control connection may be encrypted)");
+    }
+  }
 }
 
 // Only the held line came again (a retransmission): keep holding, unless

@@ -6,7 +6,7 @@
 namespace ftpalg {
 namespace {
 
-constexpr uint8_t kPendingOther = 0, kPendingPassive = 1, kPendingNone = 0xff;
+constexpr uint8_t kPendingOther = 0, kPendingPassive = 1, kPendingAuth = 2, kPendingNone = 0xff;
 
 void PushCommand(Dialogue& dlg, uint8_t kind) {
   if (dlg.pending_count >= FtpDialogue::kMaxOutstanding) {
@@ -64,7 +64,7 @@ LineMeaning FtpDialogue::OnCommand(Dialogue& dlg, std::string_view line) {
     }
   }
   const bool passive = verb == Verb::kPasv || verb == Verb::kEpsv || verb == Verb::kLpsv;
-  PushCommand(dlg, passive ? kPendingPassive : kPendingOther);
+  PushCommand(dlg, passive ? kPendingPassive : verb == Verb::kAuth ? kPendingAuth : kPendingOther);
   switch (verb) {
     case Verb::kPort: return Announces(AnnounceKind::kPort);
     case Verb::kEprt: return Announces(AnnounceKind::kEprt);
@@ -119,7 +119,17 @@ LineMeaning FtpDialogue::OnReply(Dialogue& dlg, std::string_view line) {
   return Announces(kind);
 }
 
+bool FtpDialogue::AuthOutstanding(const Dialogue& dlg) {
+  for (uint8_t i = 0; i < dlg.pending_count; ++i) {
+    if (((dlg.pending_kinds >> (2 * i)) & 3) == kPendingAuth) return true;
+  }
+  return false;
+}
+
 void FtpDialogue::ForgetPairing(Dialogue& dlg, Direction d) {
+  // Replies went by unseen while an AUTH waited for one: its 234 may be
+  // among them, and everything after it ciphertext. Never parse again.
+  if (d == Direction::kReply && AuthOutstanding(dlg)) dlg.tls = true;
   dlg.pending_kinds = 0;
   dlg.pending_count = 0;
   dlg.commands_lost = true;

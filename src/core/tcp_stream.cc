@@ -8,6 +8,7 @@ namespace ftpalg {
 SynOutcome TcpStream::OnSyn(StreamState& st, uint32_t isn) {
   if (!st.seen) {
     st.seen = true;
+    st.from_syn = true;
     st.next_seq = isn + 1;
     st.line.synced = true;
     return SynOutcome::kLearned;
@@ -18,12 +19,16 @@ SynOutcome TcpStream::OnSyn(StreamState& st, uint32_t isn) {
     // retransmitted SYN afresh (SYN cookies, a load balancer): the bytes
     // that follow are numbered from the new ISN. Nothing was read yet.
     st.next_seq = isn + 1;
+    st.from_syn = true;
     st.gap_open = false;
     st.fin = false;
     st.line = LineState{};
     st.line.synced = true;
     return SynOutcome::kRebased;
   }
+  // Our own SYN again after data (a Fast Open SYN or SYN-ACK resent with its
+  // data): its ISN lies just behind the stream, by the bytes sent since.
+  if (st.next_seq - (isn + 1) <= kRstWindow) return SynOutcome::kRetransmitted;
   return SynOutcome::kStray;
 }
 

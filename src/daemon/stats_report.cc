@@ -56,6 +56,7 @@ constexpr HelpEntry kEngineHelp[] = {
     {"out_of_window", "Segments too far beyond the stream: payload not kept"},
     {"isn_rebased", "SYN-ACKs with a new ISN before any data: stream re-based"},
     {"syn_stray", "SYNs with another ISN after data: ignored"},
+    {"stale_before_synack", "Server segments before the SYN-ACK (an earlier connection's): passed"},
     {"rst_ignored", "RSTs outside the window: session kept"},
     {"ledger_trims", "Segments cut before a rewrite the ledger had no room for"},
     {"ledger_blocks", "Blocks of change points borrowed for bursts of unacknowledged rewrites"},

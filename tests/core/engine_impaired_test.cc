@@ -231,5 +231,61 @@ TEST_F(ImpairedTest, NewSynAfterCloseStartsAFreshSessionStraySynIsIgnored) {
   EXPECT_TRUE(r.decision.modified);
 }
 
+// Issue 11's third symptom ("no 220 greeting (got 500)"), found in the lab:
+// Connection A on the 4-tuple ends abnormally (client RST lost before the
+// server), the client reuses the port for B. The server's retransmission of
+// A's last reply crosses B's SYN at the gateway and arrives before B's SYN-ACK.
+TEST_F(ImpairedTest, LateSegmentOfPreviousConnectionBeforeSynAckIsNotTheGreeting) {
+  Handshake();
+  Greet();
+  ClientSends("PORT 1,2,3,4,5,6\r\n");               // A's last command
+  const uint32_t a_s = s_next_, a_c = c_next_;      // A's sequence space
+  ServerSends("500 Illegal PORT command.\r\n");     // seen once at the gateway
+  Run(TcpSpec{client, server, a_c, a_s + 27, kTcpRst | kTcpAck, "", {}, false});
+  // B: same 4-tuple, new ISNs.
+  const uint32_t b_c = 900000, b_s = 7000000;
+  Run(TcpSpec{client, server, b_c, 0, kTcpSyn, "", {}, false});  // "tuple reused"
+  // A's 500, retransmitted by the server (it never saw the RST): old seq/ack.
+  Run(TcpSpec{server, client, a_s, a_c, kTcpAck | kTcpPsh, "500 Illegal PORT command.\r\n", {}, false});
+  Run(TcpSpec{server, client, b_s, b_c + 1, kTcpSyn | kTcpAck, "", {}, false});
+  Run(TcpSpec{client, server, b_c + 1, b_s + 1, kTcpAck, "", {}, false});
+  Run(TcpSpec{server, client, b_s + 1, b_c + 1, kTcpAck | kTcpPsh, "220 ready\r\n", {}, false});
+  Run(TcpSpec{client, server, b_c + 1, b_s + 12, kTcpAck | kTcpPsh, "USER anonymous\r\n", {}, false});
+  Run(TcpSpec{server, client, b_s + 12, b_c + 17, kTcpAck | kTcpPsh, "230 ok\r\n", {}, false});
+  Result r = Run(TcpSpec{client, server, b_c + 17, b_s + 20, kTcpAck | kTcpPsh,
+                         "PORT 10,7,0,2,156,200\r\n", {}, false});
+  EXPECT_FALSE(log.Contains("no 220 greeting")) << "a segment of the old connection was read as B's greeting";
+  EXPECT_TRUE(r.decision.modified) << "B's PORT must be rewritten";
+  EXPECT_EQ(sink.installed.size(), 1u);  // B only (A's PORT is a bounce)
+}
+
+// Smallest form: SYN, then any s->c segment that does not ack the SYN
+// (ack != ISN+1, no SYN flag), then the real SYN-ACK and dialogue.
+TEST_F(ImpairedTest, NonSynAckReplyBeforeSynAckDoesNotAnchorTheReplyStream) {
+  Run(TcpSpec{client, server, c_isn_, 0, kTcpSyn, "", {}, false});
+  Run(TcpSpec{server, client, 123456, 777, kTcpAck | kTcpPsh, "500 Illegal PORT command.\r\n", {}, false});
+  Run(TcpSpec{server, client, s_isn_, c_isn_ + 1, kTcpSyn | kTcpAck, "", {}, false});
+  c_next_ = c_out_next_ = c_isn_ + 1;
+  s_next_ = s_out_next_ = s_isn_ + 1;
+  Run(TcpSpec{client, server, c_next_, s_next_, kTcpAck, "", {}, false});
+  Greet();
+  Result r = ClientSends("PORT 10,7,0,2,156,200\r\n");
+  EXPECT_FALSE(log.Contains("no 220 greeting"));
+  EXPECT_TRUE(r.decision.modified);
+  EXPECT_EQ(sink.installed.size(), 1u);
+}
+
+// The SYN-ACK lost before a capture point: the client's handshake ACK names
+// the server's ISN, and the greeting is read from there.
+TEST_F(ImpairedTest, HandshakeHalfSeenAnchorsTheServerAtTheClientsAck) {
+  Run(TcpSpec{client, server, c_isn_, 0, kTcpSyn, "", {}, false});
+  c_next_ = c_out_next_ = c_isn_ + 1;
+  s_next_ = s_out_next_ = s_isn_ + 1;
+  Run(TcpSpec{client, server, c_next_, s_next_, kTcpAck, "", {}, false});
+  Greet();
+  EXPECT_TRUE(ClientSends("PORT 10,7,0,2,4,1\r\n").decision.modified);
+  EXPECT_EQ(stats.refused_gap, 0u);
+}
+
 }  // namespace
 }  // namespace ftpalg::testing

@@ -114,6 +114,29 @@ TEST(FtpDialogue, ForgottenPairingRefusesUntilTheNewCommandsAreAnswered) {
   EXPECT_EQ(Feed(dlg, "< 227 (10,0,0,1,4,2)").what, What::kAnnouncement);
 }
 
+// Found by engine_resegment_fuzz: replies lost while an AUTH waits for its
+// answer may hide the 234; everything after could be ciphertext.
+TEST(FtpDialogue, LostRepliesWithAnAuthOutstandingStopParsingForGood) {
+  Dialogue dlg;
+  Feed(dlg, "< 220 hi");
+  Feed(dlg, "> LPSV");
+  Feed(dlg, "> AUTH TLS");
+  EXPECT_TRUE(FtpDialogue::AuthOutstanding(dlg));
+  FtpDialogue::ForgetPairing(dlg, Direction::kReply);
+  EXPECT_TRUE(dlg.tls);
+  EXPECT_EQ(Feed(dlg, "> EPRT |1|10.7.0.2|5000|").what, What::kNothing);
+}
+
+TEST(FtpDialogue, LostRepliesWithNoAuthOutstandingKeepParsing) {
+  Dialogue dlg;
+  Feed(dlg, "< 220 hi");
+  Feed(dlg, "> AUTH TLS");
+  Feed(dlg, "< 504 no");  // answered: nothing outstanding
+  EXPECT_FALSE(FtpDialogue::AuthOutstanding(dlg));
+  FtpDialogue::ForgetPairing(dlg, Direction::kReply);
+  EXPECT_FALSE(dlg.tls);
+}
+
 TEST(FtpDialogue, ForgettingTheServerSideEndsAMultiLineReply) {
   Dialogue dlg;
   Feed(dlg, "< 220 hi");

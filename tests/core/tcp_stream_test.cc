@@ -34,8 +34,9 @@ const SynCase kSynCases[] = {
     {"new, lower ISN before any data re-bases", true, false, 5001, 17, SynOutcome::kRebased, 18},
     {"re-base across the wrap", true, false, 0xfffffff0, 5, SynOutcome::kRebased, 6},
     {"new ISN after data is stray", true, true, 5100, 9000, SynOutcome::kStray, 5100},
-    {"same ISN after data (late duplicate) is stray", true, true, 5100, 5000,
-     SynOutcome::kStray, 5100},
+    {"same ISN after data (a Fast Open SYN resent) is a retransmission", true, true, 5100,
+     5000, SynOutcome::kRetransmitted, 5100},
+    {"ISN far behind the data is stray", true, true, 500000, 5000, SynOutcome::kStray, 500000},
     // A stream first seen on a segment (mid-stream pickup, or the ACK of a
     // half-seen handshake) then gets its SYN-ACK retransmitted.
     {"handshake half seen: SYN-ACK after a bare ACK", true, false, 5001, 5000,
