@@ -150,7 +150,11 @@ class Collector {
   explicit Collector(uint32_t base) : base_(base) {}
   void Add(uint32_t seq, const std::string& data) {
     const uint32_t off = seq - base_;
-    if (off >= (1u << 30)) Fail("output segment before the stream start", off);
+    if (off >= (1u << 31)) Fail("output segment before the stream start", off);
+    // A dialogue here is a few KB: an output position far beyond the start
+    // is a mapping error (a stream followed from the wrong ISN), and would
+    // make the collector allocate as far.
+    if (off >= (1u << 20)) Fail("output segment far beyond the stream start", off);
     if (off + data.size() > bytes_.size()) {
       bytes_.resize(off + data.size());
       filled_.resize(off + data.size());
@@ -270,7 +274,7 @@ class Harness {
         case 3: {
           uint32_t delta = script->U32();
           if (delta == 0) delta = 16124080;  // the capture of issue 11
-          if (!hs_.synack || hs_.acked || hs_.simul || !side_[1].in.empty()) break;
+          if (!hs_.synack || hs_.acked || hs_.simul || !tfo_.empty()) break;
           if (b & 8) SynAck();
           Send(0, side_[0].isn, kTcpSyn, "", 0, false);
           if (RenumberSynAck()) Rebase(1, side_[1].isn + delta);
