@@ -69,6 +69,10 @@ class Capture:
         self.t_us += STEP_US
         self.records.append((self.t_us, frame))
 
+    def wait(self, us):
+        """Time passes with nothing on the wire (a retransmission timeout)."""
+        self.t_us += us
+
     def linktype(self):
         return {"eth": LINKTYPE_ETHERNET, "sll": LINKTYPE_LINUX_SLL,
                 "sll2": LINKTYPE_LINUX_SLL2}[self.link]
@@ -140,7 +144,9 @@ class Tcp:
         self.pkt(True, "A", self.c_next, self.s_next)
 
     def login(self, greeting=b"220 (vsFTPd 3.0.3)\r\n"):
-        self.s(greeting)
+        """Greeting (unless b"": already sent), USER, PASS."""
+        if greeting:
+            self.s(greeting)
         self.c(b"USER anonymous\r\n")
         self.s(b"331 Please specify the password.\r\n")
         self.c(b"PASS guest@\r\n")
@@ -508,6 +514,331 @@ def server_10_20(cap):
     t.close()
 
 
+# ---------------------------------------------------------------- impaired networks
+# Captures as seen at the gateway (issue 11): "lost before the gateway" means the
+# segment is absent from the capture (only its retransmission appears); "lost after
+# the gateway" means it appears twice (original and retransmission).
+
+RTO_US = 200000                 # a retransmission timeout after the handshake
+SYN_RTO_US = 1000000            # the initial (SYN) retransmission timeout
+
+
+def sack_blocks(rcv_next, ranges, latest):
+    """SACK blocks for the out-of-order ranges above rcv_next, as a receiver sends
+    them (RFC 2018): the block holding the latest segment first, then the others
+    from the highest down; at most 3."""
+    merged = []
+    for lo, hi in sorted(ranges):
+        if hi <= rcv_next:
+            continue
+        lo = max(lo, rcv_next)
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    first = [b for b in merged if b[0] <= latest[0] and latest[1] <= b[1]]
+    rest = [b for b in reversed(merged) if b not in first]
+    blocks = [tuple(b) for b in first + rest][:3]
+    return [("SAck", tuple(x for b in blocks for x in b))] if blocks else None
+
+
+def deliver(t, from_client, pieces, order, gaps_us=()):
+    """Segments `pieces` (consecutive in sequence) sent by one side arrive at the
+    gateway in `order` (indices into pieces; each index once, every hole filled by
+    the end). The receiver acks every arrival: cumulative ack plus SACK blocks."""
+    base = t.c_next if from_client else t.s_next
+    offs, o = [], base
+    for p in pieces:
+        offs.append(o)
+        o += len(p)
+    got, rcv = [], base
+    for n, i in enumerate(order):
+        if n < len(gaps_us) and gaps_us[n]:
+            t.cap.wait(gaps_us[n])
+        seq, data = offs[i], pieces[i]
+        if from_client:
+            t.pkt(True, "PA", seq, t.s_next, data)
+        else:
+            t.pkt(False, "PA", seq, t.c_next, data)
+        got.append((seq, seq + len(data)))
+        while True:   # advance the cumulative ack over every range now contiguous
+            ext = [hi for lo, hi in got if lo <= rcv < hi]
+            if not ext:
+                break
+            rcv = max(ext)
+        opts = sack_blocks(rcv, got, (seq, seq + len(data)))
+        if from_client:
+            t.pkt(False, "A", t.s_next, rcv, options=opts)
+        else:
+            t.pkt(True, "A", t.c_next, rcv, options=opts)
+    assert rcv == o, "deliver(): a hole was left open"
+    if from_client:
+        t.c_next = o
+    else:
+        t.s_next = o
+
+
+def synack_new_isn(cap):
+    """The server's SYN-ACK is lost after the gateway; the client retransmits its SYN
+    (same ISN) 1 s later and the server answers with a SYN-ACK carrying a new ISN."""
+    t = Tcp(cap, C4, S4, 40000)
+    s1 = t.s_next
+    t.pkt(True, "S", t.c_next, 0, options=[("MSS", 1460)])
+    t.pkt(False, "SA", s1, t.c_next + 1, options=[("MSS", 1460)])
+    cap.wait(SYN_RTO_US)
+    t.pkt(True, "S", t.c_next, 0, options=[("MSS", 1460)])
+    s2 = s1 + 16124080
+    t.pkt(False, "SA", s2, t.c_next + 1, options=[("MSS", 1460)])
+    t.c_next += 1
+    t.s_next = s2 + 1
+    t.ack_s()
+    t.login()
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.close()
+
+
+FEAT_LINES = [b"211-Features:\r\n", b" EPRT\r\n", b" EPSV\r\n", b" MDTM\r\n", b" PASV\r\n",
+              b" REST STREAM\r\n", b" SIZE\r\n", b" TVFS\r\n", b" UTF8\r\n", b" LANG EN\r\n",
+              b" MLST type*;size*;modify*;\r\n", b"211 End\r\n"]
+
+
+def reorder_feat_then_port(cap):
+    """FEAT answered by a 12-segment 211 reply that reaches the gateway shuffled (several
+    segments beyond each hole), then PORT, then PASV answered by a 227 in three reordered
+    segments; a second connection has only the reordered 227 (judged on its own)."""
+    t = ftp(cap)
+    t.c(b"FEAT\r\n")
+    deliver(t, False, FEAT_LINES, [0, 2, 3, 1, 5, 7, 6, 4, 8, 11, 9, 10])
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.c(b"PASV\r\n")
+    deliver(t, False, [b"227 Entering Pas", b"sive Mode (192,168,",
+                       b"20,2,195,81).\r\n"], [1, 2, 0])
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+    t = ftp(cap, cport=40001, cisn=2000000, sisn=6000000)
+    t.c(b"PASV\r\n")
+    deliver(t, False, [b"227 Entering Pas", b"sive Mode (192,168,",
+                       b"20,2,195,82).\r\n"], [1, 2, 0])
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def loss_retransmit(cap):
+    """Three connections. 1: loss before the gateway in the server's direction (the first
+    of 4 segments of a HELP reply absent, the 3 others beyond the hole, then its
+    retransmission), then a PORT. 2: loss before the gateway in the client's direction
+    (TYPE I of a pipelined TYPE I / PORT / LIST burst absent, PORT and LIST beyond the
+    hole, then TYPE I retransmitted). 3: loss after the gateway (TYPE A seen twice, the
+    PORT behind it SACKed by the server; the server's 200 seen twice)."""
+    t = ftp(cap)
+    t.c(b"HELP\r\n")
+    helps = [b"214-The following commands are recognized.\r\n",
+             b" ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD\r\n",
+             b" MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REIN REST RETR RMD  RNFR\r\n",
+             b"214 Help OK.\r\n"]
+    deliver(t, False, helps, [1, 2, 3, 0], gaps_us=(0, 0, 0, RTO_US))
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.close()
+    t = ftp(cap, cport=40001, cisn=2000000, sisn=6000000)
+    deliver(t, True, [b"TYPE I\r\n", b"PORT 10,7,0,2,195,81\r\n", b"LIST\r\n"],
+            [1, 2, 0], gaps_us=(0, 0, RTO_US))
+    t.s(b"200 Switching to Binary mode.\r\n")
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+    t = ftp(cap, cport=40002, cisn=3000000, sisn=7000000)
+    ta = t.c_next
+    t.c(b"TYPE A\r\n", ack=False)
+    pa = t.c_next
+    t.c(b"PORT 10,7,0,2,195,82\r\n", ack=False)
+    t.pkt(False, "A", t.s_next, ta, options=[("SAck", (pa, t.c_next))])
+    cap.wait(RTO_US)
+    t.pkt(True, "PA", ta, t.s_next, b"TYPE A\r\n")
+    t.ack_c()
+    t.s(b"200 Switching to ASCII mode.\r\n")
+    r = b"200 PORT command successful. Consider using PASV.\r\n"
+    t.s(r, ack=False)
+    cap.wait(RTO_US)
+    t.pkt(False, "PA", t.s_next - len(r), t.c_next, r)
+    t.ack_s()
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def port_50_one_segment(cap):
+    """50 pipelined PORT lines in one client segment (distinct ports), the server's 50
+    replies (the first alone, the rest coalesced into full-sized segments)."""
+    t = ftp(cap)
+    lines = b"".join(b"PORT " + port_text(C4, 50000 + i).encode() + b"\r\n" for i in range(50))
+    t.c(lines)
+    r = b"200 PORT command successful. Consider using PASV.\r\n"
+    t.s(r, ack=False)
+    rest = r * 49
+    while rest:
+        t.s(rest[:1460], ack=False)
+        rest = rest[1460:]
+    t.ack_s()
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+    t.close()
+
+
+def port_reuse_new_isn(cap):
+    """A session closes (FIN/FIN; the server holds TIME_WAIT); 5 s later a new SYN on the
+    same 4-tuple with a new, higher ISN opens a second full session with a PORT."""
+    t = ftp(cap)
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.close()
+    cap.wait(5000000)
+    t = ftp(cap, cisn=3000000, sisn=9000000)
+    active_list(t, b"PORT 10,7,0,2,195,90\r\n")
+    t.close()
+
+
+def rst_out_of_window(cap):
+    """After a PORT (its expectation open), RSTs far outside the window in both
+    directions (to be ignored: the expectation stays, the next PORT is rewritten), then
+    an in-window RST from the client after 221 ends the session."""
+    t = ftp(cap)
+    t.c(b"PORT 10,7,0,2,195,80\r\n")
+    t.s(b"200 PORT command successful. Consider using PASV.\r\n")
+    t.pkt(True, "R", t.c_next + 0x40000000, 0)
+    t.pkt(False, "R", t.s_next - 0x30000000, 0)
+    t.c(b"LIST\r\n")
+    t.s(b"150 Here comes the directory listing.\r\n")
+    t.s(b"226 Directory send OK.\r\n")
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.c(b"QUIT\r\n")
+    t.s(b"221 Goodbye.\r\n")
+    t.pkt(True, "RA", t.c_next, t.s_next)
+
+
+def greeting_retransmitted(cap):
+    """The 220 lost after the gateway (seen twice); a single 220 lost before it (only
+    the retransmission, 1 s after the handshake); a three-segment 220 banner whose
+    first segment is lost before the gateway (the two others beyond the hole)."""
+    g = b"220 (vsFTPd 3.0.3)\r\n"
+    t = Tcp(cap, C4, S4, 40000)
+    t.handshake()
+    t.s(g, ack=False)
+    cap.wait(RTO_US)
+    t.pkt(False, "PA", t.s_next - len(g), t.c_next, g)
+    t.ack_s()
+    t.login(greeting=b"")   # greeting already sent: only USER/PASS
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.close()
+    t = Tcp(cap, C4, S4, 40001, cisn=2000000, sisn=6000000)
+    t.handshake()
+    cap.wait(SYN_RTO_US)
+    t.s(g)
+    t.login(greeting=b"")
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.close()
+    t = Tcp(cap, C4, S4, 40002, cisn=3000000, sisn=7000000)
+    t.handshake()
+    deliver(t, False, [b"220-Welcome to the example FTP service.\r\n",
+                       b"220-All transfers are logged.\r\n", b"220 FTP server ready.\r\n"],
+            [1, 2, 0], gaps_us=(0, 0, RTO_US))
+    t.login(greeting=b"")
+    active_list(t, b"PORT 10,7,0,2,195,82\r\n")
+    t.close()
+
+
+def fin_retransmitted(cap):
+    """After a rewrite (+3): the server's 221 + FIN lost after the gateway and
+    retransmitted, then the client's FIN lost after it and retransmitted."""
+    t = ftp(cap)
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.c(b"QUIT\r\n")
+    bye = b"221 Goodbye.\r\n"
+    t.pkt(False, "FPA", t.s_next, t.c_next, bye)
+    cap.wait(RTO_US)
+    t.pkt(False, "FPA", t.s_next, t.c_next, bye)
+    t.s_next += len(bye) + 1
+    t.pkt(True, "FA", t.c_next, t.s_next)
+    cap.wait(RTO_US)
+    t.pkt(True, "FA", t.c_next, t.s_next)
+    t.c_next += 1
+    t.pkt(False, "A", t.s_next, t.c_next)
+
+
+def tfo_synack_data(cap):
+    """TCP Fast Open style: the client's SYN asks for a cookie, the server's SYN-ACK
+    carries one and the 220 greeting (data on the SYN-ACK); then a PORT."""
+    t = Tcp(cap, C4, S4, 40000)
+    g = b"220 (vsFTPd 3.0.3)\r\n"
+    t.pkt(True, "S", t.c_next, 0, options=[("MSS", 1460), ("TFO", b"")])
+    t.pkt(False, "SA", t.s_next, t.c_next + 1,
+          g, options=[("MSS", 1460), ("TFO", b"\x5a\xa5\x0f\xf0\x12\x34\x56\x78")])
+    t.c_next += 1
+    t.s_next += 1 + len(g)
+    t.ack_s()
+    t.login(greeting=b"")
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.close()
+
+
+
+def handshake_retransmitted(cap):
+    """Retransmitted handshake packets with unchanged ISNs (the cases a re-basing on a
+    new ISN must leave alone). 1: the client's SYN lost after the gateway (seen twice).
+    2: the SYN-ACK lost after it: SYN retransmitted, the same SYN-ACK again. 3: the
+    client's ACK lost after it: the server retransmits its SYN-ACK, the client
+    re-ACKs, and the 220 follows."""
+    t = Tcp(cap, C4, S4, 40000)
+    t.pkt(True, "S", t.c_next, 0, options=[("MSS", 1460)])
+    cap.wait(SYN_RTO_US)
+    t.handshake()
+    t.login()
+    active_list(t, b"PORT 10,7,0,2,195,80\r\n")
+    t.close()
+    t = Tcp(cap, C4, S4, 40001, cisn=2000000, sisn=6000000)
+    t.pkt(True, "S", t.c_next, 0, options=[("MSS", 1460)])
+    t.pkt(False, "SA", t.s_next, t.c_next + 1, options=[("MSS", 1460)])
+    cap.wait(SYN_RTO_US)
+    t.handshake()
+    t.login()
+    active_list(t, b"PORT 10,7,0,2,195,81\r\n")
+    t.close()
+    t = Tcp(cap, C4, S4, 40002, cisn=3000000, sisn=7000000)
+    t.handshake()
+    cap.wait(SYN_RTO_US)
+    t.pkt(False, "SA", t.s_next - 1, t.c_next, options=[("MSS", 1460)])
+    t.ack_s()
+    t.login()
+    active_list(t, b"PORT 10,7,0,2,195,82\r\n")
+    t.close()
+
+
+def reply_crossing_retransmit(cap):
+    """TYPE I and PASV pipelined in one segment; the replies 200 and 227 cross their
+    retransmissions (order by sequence, not arrival). 1: the 200 lost before the
+    gateway: the 227 arrives first, the 200's retransmission after it. 2: the 200 lost
+    after the gateway: 200, 227, then the 200 again."""
+    r200 = b"200 Switching to Binary mode.\r\n"
+    for cport, isns, port in ((40000, (1000000, 5000000), 81), (40001, (2000000, 6000000), 82)):
+        t = ftp(cap, cport=cport, cisn=isns[0], sisn=isns[1])
+        t.c(b"TYPE I\r\nPASV\r\n")
+        r227 = b"227 Entering Passive Mode (192,168,20,2,195,%d).\r\n" % port
+        if cport == 40000:
+            deliver(t, False, [r200, r227], [1, 0], gaps_us=(0, RTO_US))
+        else:
+            t.s(r200, ack=False)
+            t.s(r227, ack=False)
+            t.pkt(True, "A", t.c_next, t.s_next - len(r227) - len(r200),
+                  options=[("SAck", (t.s_next - len(r227), t.s_next))])
+            cap.wait(RTO_US)
+            t.pkt(False, "PA", t.s_next - len(r227) - len(r200), t.c_next, r200)
+            t.ack_s()
+        t.c(b"LIST\r\n")
+        t.s(b"150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+        t.close()
+
+
 CASES = [
     # name, builder, capture options, what it exercises
     ("port_basic", port_basic, {}, "PORT rewrite that grows the line (10.7.0.2 -> 203.0.113.1), data connection untouched"),
@@ -544,6 +875,18 @@ CASES = [
     ("linux_sll2", port_basic_variant, {"link": "sll2"}, "Linux cooked capture v2 (SLL2): PORT and 227"),
     ("nanosecond_pcap", port_basic_variant, {"nano": True}, "nanosecond-resolution pcap: timestamps kept"),
     ("server_10_20", server_10_20, {}, "227 from server 10.20.0.2 to client 192.168.10.2"),
+    # impaired networks (issue 11): what the engine does with each is in pcaps/README.md
+    ("synack_new_isn", synack_new_isn, {}, "SYN-ACK lost after the gateway, SYN retransmitted 1 s later, second SYN-ACK with a new ISN (+16124080); then PORT"),
+    ("reorder_feat_then_port", reorder_feat_then_port, {}, "12-segment multi-line 211 FEAT reply arriving shuffled (several segments beyond each hole), then PORT, then a 227 in 3 reordered segments; 2nd connection: the reordered 227 alone"),
+    ("loss_retransmit", loss_retransmit, {}, "3 connections: loss before the gateway s->c (first of 4 reply segments) then PORT; c->s (TYPE I ahead of pipelined PORT+LIST); loss after it (TYPE A before a PORT, and the 200, seen twice)"),
+    ("port_50_one_segment", port_50_one_segment, {}, "50 pipelined PORT lines (distinct ports) in one segment, 50 replies"),
+    ("port_reuse_new_isn", port_reuse_new_isn, {}, "session closed (TIME_WAIT), same 4-tuple reused 5 s later with a new ISN: second session's PORT"),
+    ("rst_out_of_window", rst_out_of_window, {}, "PORT, then RSTs far outside the window in both directions (expectation must stay), second PORT; in-window RST at the end"),
+    ("greeting_retransmitted", greeting_retransmitted, {}, "220 lost after the gateway (seen twice); 220 lost before it (only the retransmission); 3-segment 220 banner with its first segment lost before it"),
+    ("fin_retransmitted", fin_retransmitted, {}, "after a rewrite, 221+FIN and the client's FIN each lost after the gateway and retransmitted"),
+    ("tfo_synack_data", tfo_synack_data, {}, "TFO cookie option; the 220 greeting carried on the SYN-ACK; then PORT"),
+    ("handshake_retransmitted", handshake_retransmitted, {}, "same-ISN retransmissions: SYN seen twice; SYN-ACK lost after the gateway, SYN and SYN-ACK again; client's ACK lost, SYN-ACK retransmitted"),
+    ("reply_crossing_retransmit", reply_crossing_retransmit, {}, "'TYPE I\\r\\nPASV\\r\\n': 200 lost before the gateway (227 arrives first), and lost after it (200, 227, 200 again)"),
 ]
 
 

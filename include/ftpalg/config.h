@@ -29,7 +29,14 @@ struct EngineConfig {
   uint16_t max_expectations_per_session = 8;  // oldest evicted beyond this
   uint32_t max_expectations = 65536;          // global; refused beyond this
   uint32_t hold_timeout_ms = 2000;   // incomplete announcement held at most this
-  uint16_t hold_slots = 1024;        // global pool of hold buffers
+  uint16_t hold_slots = 4096;        // global pool of hold buffers (max_line_len each)
+  // Segments beyond a hole are kept until the hole fills (an inline gateway
+  // always sees the retransmission that fills it): at most this many hold
+  // buffers per direction, for at most this long. Past either bound the
+  // hole is given up: the bytes after it pass unparsed, and parsing of that
+  // direction resumes at the next line once the receiver has them all.
+  uint16_t max_gap_slots = 16;
+  uint32_t gap_timeout_ms = 8000;
   uint16_t max_packet_len = 1500;    // growth beyond this is counted and logged
   // Expectations for valid announcements that needed no rewrite (public or
   // un-NATed address). The daemon needs them so a stateful firewall sees the

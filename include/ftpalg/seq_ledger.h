@@ -51,6 +51,9 @@ class SeqLedger {
     if (!has_ack_ || SeqLt(acked_, acked_input_pos)) acked_ = acked_input_pos;
     has_ack_ = true;
   }
+  // Whether the receiver acknowledged anything yet, and how far (input).
+  bool has_ack() const { return has_ack_; }
+  uint32_t acked() const { return acked_; }
   const ChangePoint& at(int i) const { return points_[i]; }
   // Offset of everything before the oldest kept point.
   int32_t base_offset() const { return base_offset_; }
@@ -81,6 +84,12 @@ class SeqLedger {
   // Starts from a known offset with no change points (state restored after
   // a daemon restart: older bytes were acknowledged long ago).
   void Restore(int32_t offset) { *this = SeqLedger{}; base_offset_ = offset; }
+
+  // Forgets the oldest change point although it is not acknowledged, folding
+  // its delta into the base offset. Only for offline captures, which cannot
+  // be asked to retransmit: a later retransmission of that span in the
+  // capture would no longer be regenerated (the live engine trims instead).
+  void FoldOldest();
 
   // Forgets change points the receiver acknowledged past (input space),
   // folding their deltas into the base offset.

@@ -9,10 +9,9 @@
 
 #include "ftpalg/inet.h"
 #include "ftpalg/seq_ledger.h"
+#include "ftpalg/tcp_stream.h"
 
 namespace ftpalg {
-
-inline constexpr uint16_t kNoSlot16 = 0xffff;
 
 // The smallest power of two >= n (and >= floor), capped at 2^30: hash index
 // sizes for the session and expectation tables.
@@ -22,28 +21,6 @@ inline uint32_t PowerOfTwoAtLeast(uint32_t n, uint32_t floor = 1) {
   return p;
 }
 inline constexpr uint32_t kNoIndex = 0xffffffff;
-
-// Line scanner state for one direction (RFC 959 lines end in LF; CR is kept).
-struct LineState {
-  uint16_t line_len = 0;       // bytes of the current line so far (saturates)
-  uint8_t prefix_len = 0;      // bytes kept in prefix
-  char prefix[5] = {};         // first bytes of the current line
-  bool synced = false;         // we know where lines start
-  bool broken = false;         // current line cannot be rewritten (split, gap)
-};
-
-// One direction of the TCP byte stream.
-struct StreamState {
-  uint32_t next_seq = 0;       // end of the input bytes consumed so far
-  uint32_t hold_seq = 0;       // first held input byte (valid if hold_slot set)
-  uint32_t hold_since_ms = 0;  // engine clock when the hold began
-  uint16_t hold_slot = kNoSlot16;
-  uint16_t hold_len = 0;
-  bool seen = false;           // any packet of this direction seen
-  bool fin = false;            // FIN seen
-  LineState line;
-  SeqLedger ledger;
-};
 
 // What the FTP dialogue has shown so far (flags packed: per-session bytes
 // count against the 256-byte budget).
@@ -56,7 +33,6 @@ struct Dialogue {
   bool tls : 1 = false;            // AUTH accepted: parsing stopped
   bool commands_lost : 1 = false;  // more than 16 outstanding: pairing unknown
   bool commands_seen : 1 = false;  // the first command was checked
-  bool lost_sync : 1 = false;      // stream bytes lost for good: parsing stopped
   bool takeover_by_server : 1 = false;  // who announced takeover_port
   // Restored session: the port of the announcement the previous daemon
   // rewrote last and whose data connection was still pending (0: none). The

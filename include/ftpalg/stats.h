@@ -36,7 +36,9 @@ namespace ftpalg {
   X(refused_family)         /* EPRT family != connection family */            \
   X(refused_no_public)      /* inside address, no public address known */     \
   X(refused_split)          /* announcement split and not completed in time */ \
-  X(refused_gap)            /* data after a gap was already forwarded */      \
+  X(refused_gap)            /* holes given up: later bytes passed unparsed */ \
+  X(gap_resumed)            /* parsing resumed after a given-up hole */       \
+  X(gap_filled)             /* holes filled: kept segments forwarded in order */ \
   X(refused_limit)          /* expectation limits */                          \
   X(overlong_lines)         /* lines over the cap: passed, no state */        \
   X(tls_sessions)           /* AUTH accepted: parsing stopped */              \
@@ -44,7 +46,12 @@ namespace ftpalg {
   X(hold_merges)            /* held bytes merged with their continuation */   \
   X(hold_timeouts)          /* held bytes released unchanged */               \
   X(hold_pool_exhausted)                                                      \
-  X(out_of_order)           /* segments beyond a gap */                       \
+  X(out_of_order)           /* segments kept beyond a hole */                 \
+  X(out_of_window)          /* segments too far ahead: payload not kept */    \
+  X(isn_rebased)            /* SYN-ACK with a new ISN before any data */      \
+  X(syn_stray)              /* SYN with another ISN after data: ignored */    \
+  X(rst_ignored)            /* RST outside the window: session kept */        \
+  X(ledger_trims)           /* segment cut before a rewrite with no room */   \
   X(partial_span_trims)     /* retransmission cut inside a rewrite span */    \
   X(ledger_overflow)        /* change points forced out of a full ledger */   \
   X(oversize_after_rewrite) /* packet grew beyond max_packet_len */

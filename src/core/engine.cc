@@ -16,10 +16,11 @@
 
 #include "ftpalg/expectation_table.h"
 #include "ftpalg/ftp_parser.h"
-#include "ftpalg/hold_pool.h"
 #include "ftpalg/packet.h"
 #include "ftpalg/seq_ledger.h"
+#include "ftpalg/segment_pool.h"
 #include "ftpalg/session.h"
+#include "ftpalg/tcp_stream.h"
 
 namespace ftpalg {
 
@@ -103,7 +104,8 @@ struct Engine::Impl {
         stats(st),
         sessions(c.max_sessions),
         expectations(c.max_expectations, sessions),
-        holds(c.hold_slots, c.max_line_len),
+        pool(c.hold_slots, c.max_line_len),
+        tracker(pool, c.max_gap_slots),
         work(kMaxIpPacket + c.max_line_len + 1),
         out(kMaxIpPacket + 1) {}
 
@@ -114,7 +116,8 @@ struct Engine::Impl {
   Stats& stats;
   SessionTable sessions;
   ExpectationTable expectations;
-  HoldPool holds;
+  SegmentPool pool;   // bytes received but not forwarded yet, all sessions
+  TcpStream tracker;  // per-direction stream rules over the pool
   std::vector<uint8_t> work;  // held bytes + new payload of one packet
   std::vector<uint8_t> out;   // output payload of one packet
   size_t out_len = 0;
@@ -136,9 +139,7 @@ struct Engine::Impl {
 
   void EndSession(Session* s, const char* reason) {
     expectations.RemoveSession(s, [&](const Expectation& e) { sink.Remove(e); });
-    for (StreamState& st : s->stream) {
-      if (st.hold_slot != kNoSlot16) holds.Release(st.hold_slot);
-    }
+    for (StreamState& st : s->stream) tracker.Release(st);
     resolver.Forget(s->key);
     // (Log messages are only built when they are written: no allocation per
     // session or rewrite otherwise.)
@@ -193,15 +194,6 @@ struct Engine::Impl {
     for (int d = 0; d < 2; ++d) snap.offset[d] = s->stream[d].ledger.TotalOffset();
     snap.tls = s->dialogue.tls;
     resolver.SaveSnapshot(s->key, snap);
-  }
-
-  // ---- holds -------------------------------------------------------------
-
-  void DropHold(StreamState& st) {
-    if (st.hold_slot == kNoSlot16) return;
-    holds.Release(st.hold_slot);
-    st.hold_slot = kNoSlot16;
-    st.hold_len = 0;
   }
 
   // ---- refusals and announcements ----------------------------------------
@@ -374,10 +366,14 @@ struct Engine::Impl {
       }
       return false;
     }
-    if (!s->stream[Index(d)].ledger.HasRoom()) {
+    SeqLedger& ledger = s->stream[Index(d)].ledger;
+    if (!ledger.HasRoom()) {
+      if (!cfg.offline_capture) {  // ScanNew trims before such a line
+        Refuse(s, stats.refused_limit, "LIMIT too many unacknowledged rewrites", line);
+        return false;
+      }
       ++stats.ledger_overflow;
-      Refuse(s, stats.refused_limit, "LIMIT too many unacknowledged rewrites", line);
-      return false;
+      ledger.FoldOldest();
     }
     if (!InstallWithFreePort(s, &e, true)) {
       Refuse(s, stats.refused_limit,
@@ -441,21 +437,46 @@ struct Engine::Impl {
     ++dlg.pending_count;
   }
 
-  // Bytes of the control stream were lost for good (a hole the engine could
-  // not wait for). The dialogue can no longer be followed: an AUTH, a PASV
-  // or a reply may be among the lost bytes. Fail-safe: parsing stops for
-  // this connection (as after AUTH TLS) and its bytes keep flowing with their
-  // sequence mapping; nothing is opened on a guess.
-  void LoseSync(Session* s, Direction d, uint32_t missing) {
-    Dialogue& dlg = s->dialogue;
-    if (!dlg.lost_sync && !dlg.tls) {
-      ++stats.refused_gap;
-      Log(LogLevel::kInfo, s,
-          std::string("gap in ") + DirName(d) + " stream: " +
-              std::to_string(missing) +
-              " bytes never seen; parsing stopped for this connection");
+  // Commands or replies went by unseen (a given-up hole): which reply
+  // answers which command is unknown until the outstanding commands seen
+  // from now on are all answered. A 227/228/229 is not rewritten meanwhile.
+  static void ForgetPairing(Dialogue& dlg, Direction d) {
+    dlg.pending_kinds = 0;
+    dlg.pending_count = 0;
+    dlg.commands_lost = true;
+    if (d == Direction::kReply) dlg.multiline_code = 0;
+  }
+
+  // A hole in d's stream that cannot wait (not filled within the gap
+  // timeout, too much kept beyond it, or acknowledged by the receiver
+  // although never seen here: a capture that missed bytes). The stream
+  // resumes at `resume_at`: the bytes there and after pass unparsed, each
+  // keeping its position, until the receiver acknowledges them (the stream
+  // is whole again); parsing of d then restarts at the next line start. The
+  // other direction is not affected. Bytes that fill the hole later pass
+  // unchanged: the bytes after them are placed already.
+  void GiveUpHole(Session* s, Direction d, uint32_t resume_at, const char* why) {
+    StreamState& st = s->stream[Index(d)];
+    if (!SeqLt(st.next_seq, resume_at)) return;
+    const uint16_t held = tracker.HeldLine(st);
+    if (held != kNoSlot) {
+      // The held line's rest is in the hole: it can no longer be rewritten.
+      // Its bytes were never forwarded; the sender resends them (they pass
+      // unchanged as the retransmission of bytes already placed).
+      ++stats.refused_split;
+      ++s->refusals;
+      tracker.DropHeldLine(st);
     }
-    dlg.lost_sync = true;
+    ++stats.refused_gap;
+    Log(LogLevel::kInfo, s,
+        std::string("gap in ") + DirName(d) + " stream: " +
+            std::to_string(resume_at - st.next_seq) + " bytes " + why +
+            "; the bytes after it pass unparsed until the receiver has them all");
+    st.next_seq = resume_at;
+    st.gap_open = true;
+    st.gap_end = resume_at;
+    st.line = LineState{};
+    if (!s->dialogue.tls) ForgetPairing(s->dialogue, d);
   }
 
   // Returns the kind of the oldest outstanding command, or 0xff if none.
@@ -475,7 +496,7 @@ struct Engine::Impl {
   bool OnLine(Session* s, Direction d, std::string_view text, bool whole,
               bool overlong, RewriteOp* op) {
     Dialogue& dlg = s->dialogue;
-    if (dlg.tls || dlg.lost_sync) return false;
+    if (dlg.tls) return false;
     if (d == Direction::kOriginal) {
       const Verb verb = ClassifyCommand(text);
       if (!dlg.commands_seen) {
@@ -665,19 +686,42 @@ struct Engine::Impl {
     return first.size() >= 4 && ParseReplyCode(first) && (first[3] == ' ' || first[3] == '-');
   }
 
+  // What ScanNew did not forward: bytes held back at the end (an incomplete
+  // announcement line) and bytes trimmed (not consumed: the sender resends
+  // them once the receiver acknowledged the rest).
+  struct ScanTail {
+    size_t held = 0;
+    size_t trimmed = 0;
+  };
+
+  // Live, a rewrite needs a free ledger point (each unacknowledged rewrite
+  // is kept to regenerate its retransmissions). Without one, the segment is
+  // cut before the line: the receiver acknowledges what it got, which frees
+  // points, and the sender resends the rest. Offline the oldest point is
+  // folded instead (a capture cannot be asked to resend).
+  bool MustTrimBefore(const StreamState& st, Direction d, const LineState& ls,
+                      uint16_t multiline) const {
+    return !cfg.offline_capture && !st.ledger.HasRoom() &&
+           IsCandidatePrefix(d, ls.prefix, ls.prefix_len, multiline);
+  }
+
   // Scans new bytes work[0..n) (input positions from w_seq) line by line,
-  // appending them to the output with rewrites applied. Returns the number
-  // of bytes at the end to hold back (an incomplete announcement line).
-  size_t ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n, bool fin) {
+  // appending them to the output with rewrites applied.
+  ScanTail ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n, bool fin) {
     StreamState& st = s->stream[Index(d)];
     LineState& ls = st.line;
     const uint8_t* w = work.data();
     constexpr size_t kBefore = static_cast<size_t>(-1);
     size_t line_start = ls.line_len == 0 ? 0 : kBefore;
     size_t copied = 0;
-    if (s->dialogue.tls || s->dialogue.lost_sync) {
+    if (s->dialogue.tls || st.gap_open) {
       Emit(w, n);  // parsing stopped: bytes only keep their positions
-      return 0;
+      // Where the next line starts is known again if these bytes end one.
+      if (n > 0) {
+        ls = LineState{};
+        ls.synced = w[n - 1] == '\n';
+      }
+      return {};
     }
     size_t i = 0;
     while (i < n) {
@@ -714,6 +758,18 @@ struct Engine::Impl {
         text = std::string_view(ls.prefix, std::min<size_t>(ls.prefix_len, ls.line_len - 1));
       }
       if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      if (line_start != kBefore &&
+          MustTrimBefore(st, d, ls, s->dialogue.multiline_code)) {
+        ++stats.ledger_trims;
+        Log(LogLevel::kDebug, s,
+            std::string("no ledger room for another rewrite in ") + DirName(d) +
+                ": segment cut before \"" + EscapeForLog(text, 40) +
+                "\"; the sender resends it once the rest is acknowledged");
+        Emit(w + copied, line_start - copied);
+        ls = LineState{};
+        ls.synced = true;
+        return {0, n - line_start};
+      }
       RewriteOp op;
       if (OnLine(s, d, text, whole, overlong, &op)) {
         const size_t at = line_start + op.offset;
@@ -728,13 +784,14 @@ struct Engine::Impl {
     }
     // Incomplete last line: hold it back if it may become an announcement.
     size_t hold = 0;
-    if (ls.synced && ls.line_len > 0 && !s->dialogue.tls && !s->dialogue.lost_sync) {
+    if (ls.synced && ls.line_len > 0 && !s->dialogue.tls) {
       const bool candidate =
           IsCandidatePrefix(d, ls.prefix, ls.prefix_len, s->dialogue.multiline_code);
       if (candidate && line_start != kBefore && !ls.broken && !fin &&
           ls.line_len <= cfg.max_line_len && !s->dialogue.not_ftp) {
-        const uint16_t slot = holds.Acquire();
-        if (slot == kNoSlot16) {
+        if (!tracker.HoldLine(st, w_seq + static_cast<uint32_t>(line_start),
+                              w + line_start, n - line_start,
+                              static_cast<uint32_t>(now_ms))) {
           ++stats.hold_pool_exhausted;
           Log(LogLevel::kWarn, s,
               std::string("LIMIT hold pool exhausted: an incomplete line in ") +
@@ -742,11 +799,6 @@ struct Engine::Impl {
           ls.broken = true;
         } else {
           hold = n - line_start;
-          std::memcpy(holds.data(slot), w + line_start, hold);
-          st.hold_slot = slot;
-          st.hold_len = static_cast<uint16_t>(hold);
-          st.hold_seq = w_seq + static_cast<uint32_t>(line_start);
-          st.hold_since_ms = static_cast<uint32_t>(now_ms);
           ls = LineState{};  // the held line is scanned again when whole
           ls.synced = true;
           ++stats.holds;
@@ -756,7 +808,7 @@ struct Engine::Impl {
       }
     }
     Emit(w + copied, n - hold - copied);
-    return hold;
+    return {hold, 0};
   }
 
   bool ApplyRewrite(Session* s, Direction d, uint32_t w_seq, size_t at,
@@ -779,97 +831,122 @@ struct Engine::Impl {
 
   // ---- per packet --------------------------------------------------------
 
-  // Builds the output payload for this segment. Returns the input position
-  // of the first output byte; *whole tells whether the output covers the
-  // segment through its end (so a FIN can stay).
-  // The hold slot of a stream holds either an incomplete line ending at
-  // next_seq, or a segment that arrived beyond a hole (out of order).
-  static bool HoldsOutOfOrder(const StreamState& st) {
-    return st.hold_slot != kNoSlot16 && SeqLt(st.next_seq, st.hold_seq);
+  // Room for bytes merged into this packet's payload (held line, kept
+  // segments): the packet may grow to max_packet_len (or its own length),
+  // less a margin for the rewrites' growth.
+  size_t MergeRoom(size_t have) const {
+    constexpr size_t kRewriteMargin = 64;
+    size_t allowed = std::max<size_t>(cfg.max_packet_len, pv->total_len);
+    allowed = allowed > pv->payload_offset ? allowed - pv->payload_offset : 0;
+    allowed = std::min({allowed, out_limit, work.size()});
+    return allowed > have + kRewriteMargin ? allowed - have - kRewriteMargin : 0;
   }
 
-  // One segment beyond a hole is kept back (bounded: one slot, at most one
-  // line-cap of bytes, within the hold timeout) until the hole fills, so that
-  // output positions follow input sequence, not arrival order (a segment
-  // overtaken by the next one). A second segment beyond the hole means loss,
-  // not reordering: returns false and the hole policy applies (the kept
-  // segment then leaves in front of this one).
-  bool BufferOutOfOrder(Session* s, Direction d, uint32_t seg_seq,
-                        size_t len, bool fin) {
+  // The client spoke before the server sent a byte: not an FTP dialogue
+  // (FTP servers speak first). Judged by the server's stream, not by the
+  // arrival of a greeting, so a greeting still held beyond a hole counts.
+  void CheckClientSpeaksFirst(Session* s, Direction d) {
+    Dialogue& dlg = s->dialogue;
+    if (d != Direction::kOriginal || dlg.greeting_seen || dlg.not_ftp) return;
+    if (s->stream[Index(Direction::kReply)].data_seen) return;
+    dlg.not_ftp = true;
+    Log(LogLevel::kWarn, s,
+        "client sent data before the server's greeting: not an FTP "
+        "dialogue, no rewrites on this connection");
+  }
+
+  // Gives up the hole before the kept segments when it waited too long, or
+  // when the receiver acknowledged past it (it has bytes this engine never
+  // saw: only a capture can show that).
+  void CheckHole(Session* s, Direction d) {
     StreamState& st = s->stream[Index(d)];
-    const uint32_t seg_end = seg_seq + static_cast<uint32_t>(len);
-    if (fin || seg_seq - st.next_seq > 65535) return false;
-    if (st.hold_slot == kNoSlot16) {
-      if (len > holds.slot_size()) return false;
-      const uint16_t slot = holds.Acquire();
-      if (slot == kNoSlot16) {
-        ++stats.hold_pool_exhausted;
-        Log(LogLevel::kWarn, s,
-            std::string("LIMIT hold pool exhausted: a segment beyond a hole in ") +
-                DirName(d) + " is not kept back");
-        return false;
-      }
-      std::memcpy(holds.data(slot), payload, len);
-      st.hold_slot = slot;
-      st.hold_seq = seg_seq;
-      st.hold_len = static_cast<uint16_t>(len);
-      st.hold_since_ms = static_cast<uint32_t>(now_ms);
+    const uint16_t first = tracker.FirstBeyond(st);
+    if (first == kNoSlot) return;
+    const uint32_t hole_end = pool.meta(first).seq;
+    if (!SeqLt(st.next_seq, hole_end)) return;
+    const uint32_t waited = static_cast<uint32_t>(now_ms) - tracker.BeyondSince(st);
+    if (waited >= cfg.gap_timeout_ms) {
+      GiveUpHole(s, d, hole_end,
+                 ("not filled within " + std::to_string(cfg.gap_timeout_ms) + " ms").c_str());
+    } else if (st.ledger.has_ack() && SeqLt(st.next_seq, st.ledger.acked())) {
+      GiveUpHole(s, d, hole_end, "acknowledged by the receiver but never seen here");
+    }
+  }
+
+  // A segment that starts beyond a hole. Kept (bounded) until the hole
+  // fills: returns true, nothing to emit. Else the hole is given up and the
+  // caller forwards what now continues the stream.
+  bool KeepOrGiveUp(Session* s, Direction d, uint32_t seg_seq, size_t len) {
+    StreamState& st = s->stream[Index(d)];
+    if (seg_seq - st.next_seq > TcpStream::kMaxAhead) {
+      ++stats.out_of_window;
+      Log(LogLevel::kDebug, s,
+          std::string("segment far beyond the ") + DirName(d) +
+              " stream: payload not kept, nothing changed");
+      return true;
+    }
+    if (tracker.KeepBeyondHole(st, seg_seq, payload, len, static_cast<uint32_t>(now_ms))) {
       ++stats.out_of_order;
       Log(LogLevel::kDebug, s,
           std::string("segment beyond a hole in ") + DirName(d) +
               " kept back until the hole fills");
       return true;
     }
-    if (!HoldsOutOfOrder(st)) return false;
-    // A duplicate of the kept segment stays kept.
-    const uint32_t held_end = st.hold_seq + st.hold_len;
-    return SeqLe(st.hold_seq, seg_seq) && SeqLe(seg_end, held_end);
+    if (pool.available() == 0) ++stats.hold_pool_exhausted;
+    const uint16_t first = tracker.FirstBeyond(st);
+    const uint32_t to =
+        first != kNoSlot && SeqLt(pool.meta(first).seq, seg_seq) ? pool.meta(first).seq : seg_seq;
+    GiveUpHole(s, d, to, "not seen and more kept beyond it than the bounds allow");
+    return false;
   }
 
+  // Only the held line came again (a retransmission): keep holding, unless
+  // the hold is over time; then let the bytes go unchanged.
+  uint32_t RetransmittedHeldLine(Session* s, StreamState& st, uint32_t out_start,
+                                 bool fin, bool* whole) {
+    const uint16_t held = tracker.HeldLine(st);
+    const SegmentPool::Slot& m = pool.meta(held);
+    const uint32_t held_for = static_cast<uint32_t>(now_ms) - m.since_ms;
+    if (held_for < cfg.hold_timeout_ms && !fin) {
+      *whole = false;
+      return out_start;
+    }
+    ++stats.hold_timeouts;
+    ++stats.refused_split;
+    ++s->refusals;
+    Log(LogLevel::kInfo, s,
+        "REFUSED split announcement not completed within " +
+            std::to_string(cfg.hold_timeout_ms) + " ms: \"" +
+            EscapeForLog(AsText(pool.data(held), m.len)) + "\" passed unchanged");
+    if (out_len == 0) out_start = m.seq;
+    Emit(pool.data(held), m.len);
+    st.line.broken = true;
+    // The released bytes are the start of a line whose rest is not seen
+    // yet: rescan state must know the line began earlier.
+    st.line.line_len = m.len;
+    st.line.prefix_len = static_cast<uint8_t>(std::min<size_t>(m.len, kPrefixLen));
+    std::memcpy(st.line.prefix, pool.data(held), st.line.prefix_len);
+    tracker.DropHeldLine(st);
+    return out_start;
+  }
+
+  // Builds the output payload for this segment. Returns the input position
+  // of the first output byte; *whole tells whether the output covers the
+  // segment through its end (so a FIN can stay).
   uint32_t HandlePayload(Session* s, Direction d, uint32_t seg_seq,
                          size_t len, bool fin, bool* whole) {
     StreamState& st = s->stream[Index(d)];
-    size_t pre_len = 0;  // kept out-of-order bytes already in work[]
     const uint32_t seg_end = seg_seq + static_cast<uint32_t>(len);
     *whole = true;
-    if (HoldsOutOfOrder(st) &&
-        static_cast<uint32_t>(now_ms) - st.hold_since_ms >= cfg.hold_timeout_ms) {
-      DropHold(st);  // the hole did not fill in time: the sender resends
-    }
-    if (d == Direction::kOriginal && !s->dialogue.greeting_seen &&
-        !s->dialogue.not_ftp) {
-      s->dialogue.not_ftp = true;
-      Log(LogLevel::kWarn, s,
-          "client sent data before the server's greeting: not an FTP "
-          "dialogue, no rewrites on this connection");
-    }
-    if (SeqLt(st.next_seq, seg_seq) && BufferOutOfOrder(s, d, seg_seq, len, fin)) {
+    CheckClientSpeaksFirst(s, d);
+    CheckHole(s, d);
+    // Beyond a hole: after the consumed bytes and the kept ones that
+    // continue them.
+    if (SeqLt(tracker.ContiguousEnd(st), seg_seq) && KeepOrGiveUp(s, d, seg_seq, len)) {
       *whole = false;
       return seg_seq;  // nothing to emit yet: the packet goes on as a bare ACK
     }
-    if (SeqLt(st.next_seq, seg_seq)) {
-      // A hole that could not wait (a second segment beyond it: loss, not
-      // reordering; a capture may never fill it). Later bytes are forwarded
-      // at the current offset; bytes filling the hole later pass unchanged
-      // (the data after them was already placed); parsing stops.
-      ++stats.out_of_order;
-      uint32_t resume = seg_seq;
-      if (HoldsOutOfOrder(st) && st.hold_seq + st.hold_len == seg_seq) {
-        // The kept segment leads this one: both leave now, after the hole.
-        pre_len = st.hold_len;
-        std::memcpy(work.data(), holds.data(st.hold_slot), pre_len);
-        resume = st.hold_seq;
-        DropHold(st);
-      } else if (st.hold_slot != kNoSlot16) {
-        DropHold(st);
-        ++stats.refused_gap;
-      }
-      LoseSync(s, d, resume - st.next_seq);
-      st.line = LineState{};
-      st.next_seq = resume;
-    }
-    const bool holding = st.hold_slot != kNoSlot16 && !HoldsOutOfOrder(st);
-    const uint32_t emitted_end = holding ? st.hold_seq : st.next_seq;
+    const uint32_t emitted_end = tracker.ForwardedEnd(st);
     uint32_t out_start = seg_seq;
     // 1. Bytes forwarded before: re-emit identically.
     if (SeqLt(seg_seq, emitted_end)) {
@@ -887,73 +964,57 @@ struct Engine::Impl {
           return out_start;
         }
       }
-      if (SeqLe(seg_end, emitted_end)) return out_start;
     }
-    // 2. Held bytes and new bytes.
-    const uint32_t new_from = SeqLt(seg_seq, st.next_seq) ? st.next_seq : seg_seq;
-    const size_t new_len = SeqLt(new_from, seg_end) ? seg_end - new_from : 0;
-    if (holding && new_len == 0) {
-      // Only held bytes again (a retransmission): keep holding, unless the
-      // hold is over time; then let them go unchanged.
-      const uint32_t held_for = static_cast<uint32_t>(now_ms) - st.hold_since_ms;
-      if (held_for < cfg.hold_timeout_ms && !fin) {
-        *whole = false;
-        return out_start;
+    // 2. New bytes, in sequence order: the held line, kept bytes that
+    // continue the stream, the rest of this segment, kept bytes after it.
+    const uint16_t held = tracker.HeldLine(st);
+    size_t n = 0;
+    uint32_t w_seq = st.next_seq;
+    if (held != kNoSlot) {
+      n = pool.meta(held).len;
+      std::memcpy(work.data(), pool.data(held), n);
+      w_seq = pool.meta(held).seq;
+    }
+    uint32_t end = st.next_seq;
+    size_t taken = tracker.TakeContiguous(st, &end, work.data() + n, MergeRoom(n));
+    n += taken;
+    if (SeqLe(seg_seq, end) && SeqLt(end, seg_end)) {
+      const size_t rest = seg_end - end;
+      if (rest <= work.size() - n) {
+        std::memcpy(work.data() + n, payload + (end - seg_seq), rest);
+        n += rest;
+        end = seg_end;
+        const size_t after = tracker.TakeContiguous(st, &end, work.data() + n, MergeRoom(n));
+        n += after;
+        taken += after;
       }
-      ++stats.hold_timeouts;
-      ++stats.refused_split;
-      ++s->refusals;
-      Log(LogLevel::kInfo, s,
-          "REFUSED split announcement not completed within " +
-              std::to_string(cfg.hold_timeout_ms) + " ms: \"" +
-              EscapeForLog(AsText(holds.data(st.hold_slot), st.hold_len)) +
-              "\" passed unchanged");
-      if (out_len == 0) out_start = st.hold_seq;
-      Emit(holds.data(st.hold_slot), st.hold_len);
-      st.line.broken = true;
-      // The released bytes are the start of a line whose rest is not seen
-      // yet: rescan state must know the line began earlier.
-      st.line.line_len = st.hold_len;
-      st.line.prefix_len = static_cast<uint8_t>(std::min<size_t>(st.hold_len, kPrefixLen));
-      std::memcpy(st.line.prefix, holds.data(st.hold_slot), st.line.prefix_len);
-      DropHold(st);
-      return out_start;
     }
-    size_t n = pre_len;
-    uint32_t w_seq = pre_len > 0 ? seg_seq - static_cast<uint32_t>(pre_len) : new_from;
-    if (holding) {
-      n = st.hold_len;
-      std::memcpy(work.data(), holds.data(st.hold_slot), n);
-      w_seq = st.hold_seq;
-      DropHold(st);
-      ++stats.hold_merges;
-    }
-    if (n + new_len > work.size()) {
-      // Cannot happen with IP-sized packets; never overrun the buffer.
+    if (taken > 0) ++stats.gap_filled;
+    if (SeqLt(end, seg_end)) {
+      // No room to merge this segment after the kept bytes taken: keep it
+      // for the next packet (else the sender resends it).
       *whole = false;
+      const uint32_t from = SeqLt(end, seg_seq) ? seg_seq : end;
+      if (!tracker.Keep(st, from, payload + (from - seg_seq), seg_end - from,
+                        static_cast<uint32_t>(now_ms))) {
+        ++stats.hold_pool_exhausted;
+      }
+    }
+    if (end == st.next_seq) {
+      if (held != kNoSlot && SeqLt(emitted_end, seg_end)) {
+        return RetransmittedHeldLine(s, st, out_start, fin, whole);
+      }
       return out_start;
     }
-    std::memcpy(work.data() + n, payload + (new_from - seg_seq), new_len);
-    n += new_len;
-    uint32_t new_end = seg_end;
-    if (HoldsOutOfOrder(st) && SeqLe(st.hold_seq, seg_end)) {
-      // This segment fills the hole: the bytes kept back follow it now.
-      const uint32_t held_end = st.hold_seq + st.hold_len;
-      if (SeqLt(seg_end, held_end)) {
-        const size_t extra = held_end - seg_end;
-        std::memcpy(work.data() + n, holds.data(st.hold_slot) + (seg_end - st.hold_seq),
-                    extra);
-        n += extra;
-        new_end = held_end;
-        *whole = false;  // a FIN of this segment would now sit mid-stream
-      }
-      DropHold(st);
+    if (held != kNoSlot) {
+      tracker.DropHeldLine(st);
       ++stats.hold_merges;
     }
+    if (SeqLt(seg_end, end)) *whole = false;  // a FIN here would sit mid-stream
     if (out_len == 0) out_start = w_seq;
-    const size_t held = ScanNew(s, d, w_seq, n, fin && new_end == seg_end);
-    st.next_seq = new_end;
-    if (held > 0) *whole = false;
+    const ScanTail tail = ScanNew(s, d, w_seq, n, fin && end == seg_end);
+    st.next_seq = end - static_cast<uint32_t>(tail.trimmed);
+    if (tail.held > 0 || tail.trimmed > 0) *whole = false;
     return out_start;
   }
 
@@ -963,13 +1024,25 @@ struct Engine::Impl {
     return cfg.offline_capture ? l.ToOutput(v) : l.ToInput(v);
   }
 
+  // The cumulative ack field. Offline, a receiver in the capture may ack
+  // bytes the engine holds back or keeps beyond a hole: in the rewritten
+  // world it cannot have them yet, so the ack is clamped to what was
+  // forwarded.
+  uint32_t MapAckField(Session* s, Direction acked, uint32_t v) {
+    const StreamState& st = s->stream[Index(acked)];
+    if (cfg.offline_capture && st.seen) {
+      const uint32_t forwarded = tracker.ForwardedEnd(st);
+      if (SeqLt(forwarded, v)) v = forwarded;
+    }
+    return MapAck(s, acked, v);
+  }
+
   // Maps every SACK block edge. Offline, a block naming bytes the engine
   // has not forwarded yet (held back, or kept beyond a hole) is blanked to
   // NOPs: in the rewritten world the receiver cannot have them.
   bool MapSack(Session* s, Direction acked, uint8_t* tcp, size_t hlen) {
     const StreamState& st = s->stream[Index(acked)];
-    const uint32_t forwarded =
-        (st.hold_slot != kNoSlot16 && !HoldsOutOfOrder(st)) ? st.hold_seq : st.next_seq;
+    const uint32_t forwarded = tracker.ForwardedEnd(st);
     bool changed = false;
     size_t i = 20;
     while (i < hlen) {
@@ -1034,9 +1107,13 @@ struct Engine::Impl {
                rst = v.flags & kTcpRst, fin = v.flags & kTcpFin;
     const bool client_syn = syn && !ackf && d == Direction::kOriginal;
     Session* s = sessions.Find(key);
-    if (s && client_syn && s->stream[0].seen &&
-        s->stream[0].next_seq != v.seq + 1) {
-      EndSession(s, "tuple reused by a new connection");
+    if (s && client_syn && s->stream[0].seen && s->stream[0].next_seq != v.seq + 1 &&
+        (s->closing || !s->stream[0].data_seen)) {
+      // A new connection on the tuple (port reuse after a close, or the
+      // client gave up a handshake and started another): nothing of the
+      // old one may leak into it (offsets, pairing, kept bytes).
+      EndSession(s, s->closing ? "tuple reused by a new connection"
+                               : "new SYN before any data: a new connection");
       s = nullptr;
     }
     if (!s) {
@@ -1046,15 +1123,50 @@ struct Engine::Impl {
     s->last_seen_s = static_cast<uint32_t>(now / 1000);
     sessions.Touch(s);
     StreamState& st = s->stream[Index(d)];
-    if (!st.seen) {
+    if (syn) {
+      const uint32_t before = st.next_seq;
+      const bool first = !st.seen;
+      switch (TcpStream::OnSyn(st, v.seq)) {
+        case SynOutcome::kLearned:
+          if (first && s->restored) st.line.synced = false;
+          break;
+        case SynOutcome::kRetransmitted:
+          break;
+        case SynOutcome::kRebased:
+          ++stats.isn_rebased;
+          tracker.Release(st);
+          Log(LogLevel::kInfo, s,
+              std::string(DirName(d)) + " SYN with a new ISN before any data (" +
+                  std::to_string(static_cast<int32_t>(v.seq + 1 - before)) +
+                  " from the first): the stream follows the new one");
+          break;
+        case SynOutcome::kStray:
+          // Another ISN after data (or a late duplicate): the peer answers
+          // it with a challenge ACK; this connection's state stays.
+          ++stats.syn_stray;
+          Log(LogLevel::kDebug, s, std::string("stray SYN in ") + DirName(d) + " ignored");
+          return {};
+      }
+    } else if (!st.seen) {
       st.seen = true;
-      st.next_seq = syn ? v.seq + 1 : v.seq;
+      st.next_seq = v.seq;
       // A stream first seen mid-stream is read as if it began here. The
       // dialogue rules then decide: only a server whose first bytes are a
       // 220 greeting, with no client bytes before it, is treated as FTP
       // (a capture that missed just the handshake). A session picked up
       // after its start (daemon restart) fails them and passes untouched.
       st.line.synced = !s->restored;
+    }
+    if (v.payload_len > 0 && !rst) st.data_seen = true;
+    bool rst_counts = false;
+    if (rst) {
+      rst_counts = TcpStream::RstAcceptable(st, v.seq);
+      if (!rst_counts) {
+        ++stats.rst_ignored;
+        Log(LogLevel::kInfo, s,
+            std::string("RST in ") + DirName(d) +
+                " outside the window ignored: the session stays");
+      }
     }
 
     bool changed = false;
@@ -1098,7 +1210,7 @@ struct Engine::Impl {
     }
     const Direction other = Opposite(d);
     if (ackf) {
-      const uint32_t mapped = MapAck(s, other, v.ack);
+      const uint32_t mapped = MapAckField(s, other, v.ack);
       const uint32_t acked_input =
           cfg.offline_capture ? v.ack : s->stream[Index(other)].ledger.ToInput(v.ack);
       if (mapped != v.ack) {
@@ -1106,19 +1218,25 @@ struct Engine::Impl {
         changed = true;
       }
       if (MapSack(s, other, tcp, v.tcp_header_len)) changed = true;
-      s->stream[Index(other)].ledger.NoteAck(acked_input);
+      StreamState& os = s->stream[Index(other)];
+      os.ledger.NoteAck(acked_input);
+      if (os.gap_open && SeqLe(os.gap_end, acked_input)) {
+        os.gap_open = false;
+        ++stats.gap_resumed;
+        Log(LogLevel::kInfo, s,
+            std::string(DirName(other)) +
+                " stream whole again at the receiver: parsing resumes at the next line");
+      }
     }
     if (clear_fin) {
       tcp[13] = static_cast<uint8_t>(tcp[13] & ~kTcpFin);
       changed = true;
     } else if (fin) {
-      st.fin = true;
-      // The FIN takes one sequence number after the data.
-      const uint32_t fin_pos =
-          v.seq + (syn ? 1u : 0u) + static_cast<uint32_t>(v.payload_len);
-      if (st.next_seq == fin_pos) st.next_seq = fin_pos + 1;
+      // The FIN takes one sequence number after the data; it counts only
+      // in sequence (not beyond a hole, not a stray one).
+      TcpStream::OnFin(st, v.seq + (syn ? 1u : 0u) + static_cast<uint32_t>(v.payload_len));
     }
-    if ((rst || (s->stream[0].fin && s->stream[1].fin)) && !s->closing) {
+    if ((rst_counts || (s->stream[0].fin && s->stream[1].fin)) && !s->closing) {
       // The session stays for late retransmissions (their seq/ack still
       // need mapping), but it opens nothing any more.
       s->closing = true;

@@ -44,6 +44,13 @@ const ChangePoint* SeqLedger::SpanAt(uint32_t input_pos) const {
   return nullptr;
 }
 
+void SeqLedger::FoldOldest() {
+  if (count_ == 0) return;
+  base_offset_ += points_[0].delta();
+  for (int i = 1; i < count_; ++i) points_[i - 1] = points_[i];
+  --count_;
+}
+
 void SeqLedger::Prune(uint32_t acked_input_pos) {
   int drop = 0;
   while (drop < count_ && SeqLe(points_[drop].end(), acked_input_pos)) {

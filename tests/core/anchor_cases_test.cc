@@ -422,12 +422,12 @@ TEST_F(AnchorCaseTest, Case20_Reordering) {
   EXPECT_EQ(sink.installed.size(), 1u);
 }
 
-// 20: a hole that cannot wait (no hold slot, or a second segment beyond
-// it: loss). Later bytes go out at the current offset, the bytes filling the
-// hole pass unchanged, and parsing stops for the connection (an AUTH, PASV
-// or reply may be in the hole): nothing is opened on a guess; the stream
-// stays consistent.
-TEST_F(AnchorCaseTest, Case20_UnrecoverableHoleStopsParsing) {
+// 20: a hole that cannot wait (no hold slot). Later bytes go out at the
+// current offset unparsed, the bytes filling the hole pass unchanged (an
+// AUTH, PASV or reply may be in the hole: nothing is opened on a guess);
+// once the receiver has acknowledged the whole stream, parsing of that
+// direction resumes at the next line. The stream stays consistent.
+TEST_F(AnchorCaseTest, Case20_UnrecoverableHoleResumesWhenWhole) {
   cfg.hold_slots = 0;
   Rebuild();
   Handshake();
@@ -440,12 +440,18 @@ TEST_F(AnchorCaseTest, Case20_UnrecoverableHoleStopsParsing) {
   EXPECT_EQ(fill.payload(), "PORT 10,7,0,2,4,1\r\n");
   c_next_ = start + 25;
   EXPECT_FALSE(ClientSends("PORT 10,7,0,2,4,2\r\n").decision.modified);
+  EXPECT_TRUE(sink.installed.empty());
+  ServerSends("200 ok\r\n");  // acknowledges everything: whole again
+  EXPECT_EQ(stats.gap_resumed, 1u);
+  EXPECT_TRUE(ClientSends("PORT 10,7,0,2,4,3\r\n").decision.modified);
   ClientSends("NOOP\r\n");
   EXPECT_EQ(ClientOutput(),
-            "USER anonymous\r\nPORT 10,7,0,2,4,1\r\nLIST\r\nPORT 10,7,0,2,4,2\r\nNOOP\r\n");
-  EXPECT_TRUE(sink.installed.empty());
+            "USER anonymous\r\nPORT 10,7,0,2,4,1\r\nLIST\r\nPORT 10,7,0,2,4,2\r\n"
+            "PORT 203,0,113,1,4,3\r\nNOOP\r\n");
+  EXPECT_EQ(sink.installed.size(), 1u);
   EXPECT_EQ(stats.refused_gap, 1u);
-  EXPECT_TRUE(log.Contains("parsing stopped"));
+  EXPECT_TRUE(log.Contains("the bytes after it pass unparsed"));
+  EXPECT_TRUE(log.Contains("parsing resumes at the next line"));
 }
 
 // 20 (regression, found by engine_resegment_fuzz): holes in the server
