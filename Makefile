@@ -113,8 +113,8 @@ clean:
 # make fuzz FUZZ_SECONDS=N   build every target in tests/fuzz/ into build-fuzz/
 #                            and run each for N seconds on its seed corpus
 # make fuzz-smoke            the same, FUZZ_SMOKE_SECONDS (20) each: CI's bound
-# engine_resegment_fuzz knobs the engine is known to fail are off by default;
-# RESEG_RENUMBER_SYNACK=1 / RESEG_STALE_SYN=1 in the environment turn them on.
+# engine_resegment_fuzz: RESEG_RENUMBER_SYNACK=0 / RESEG_STALE_SYN=0 in the
+# environment turn off the handshake knobs an engine before f6e75d6 fails.
 # New findings are written to build-fuzz/artifacts/<target>/; the committed
 # seeds in tests/fuzz/corpus/<target>/ are never modified (the runs grow a
 # scratch copy in build-fuzz/corpus/<target>/).

@@ -55,11 +55,11 @@ using testing::TcpSpec;
   std::abort();
 }
 
-// Switches for knobs that the engine is known to fail today, so that the
-// rest can be fuzzed (and `make fuzz-smoke` pass) meanwhile. Off, the same
-// inputs still read the same way (every byte is consumed as when on), so a
-// crash input replays under either setting. Built in with -DNAME=0|1; NAME=0|1
-// in the environment overrides it at run time.
+// Switches for knobs an engine before the stream tracker (f6e75d6) fails,
+// so that the rest can be fuzzed against such an engine: on by default now.
+// Off, the same inputs still read the same way (every byte is consumed as
+// when on), so a crash input replays under either setting. Built in with
+// -DNAME=0|1; NAME=0|1 in the environment overrides it at run time.
 //  RESEG_RENUMBER_SYNACK  the re-numbered SYN-ACK (issue 11: the server's
 //    SYN-ACK is lost after the gateway, the client retransmits its SYN and
 //    the server answers with a different ISN). An engine that keeps the
@@ -68,12 +68,13 @@ using testing::TcpSpec;
 //  RESEG_STALE_SYN  a stale duplicate of the client's SYN (same ISN) after
 //    the client sent data. An engine that takes any SYN not at the stream's
 //    next byte for a new connection on the tuple drops the session's offsets
-//    mid-dialogue. Off: such a duplicate is sent only before client data.
+//    mid-dialogue (and holds the client's next segment as beyond a hole).
+//    Off: such a duplicate is sent only before client data.
 #ifndef RESEG_RENUMBER_SYNACK
-#define RESEG_RENUMBER_SYNACK 0
+#define RESEG_RENUMBER_SYNACK 1
 #endif
 #ifndef RESEG_STALE_SYN
-#define RESEG_STALE_SYN 0
+#define RESEG_STALE_SYN 1
 #endif
 bool Switch(const char* name, bool built_in) {
   const char* e = std::getenv(name);

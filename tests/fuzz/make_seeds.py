@@ -158,7 +158,7 @@ def reseg_seeds():
     # client's SYN-ACK, a duplicate SYN, then the server's SYN-ACK.
     yield "hs_simultaneous", build(8, 27, [0], script([5, 2, 0, 1]))
     # Stale duplicates of SYN, SYN-ACK and the client's ACK between turns
-    # (the SYN after client data only with RESEG_STALE_SYN=1).
+    # (the SYN after client data not with RESEG_STALE_SYN=0).
     yield "hs_late_dups", build(8, 29, [0], script([1, 2], late=True),
                                 late=[1, 2, 3, 0])
 
