@@ -70,6 +70,12 @@ using testing::TcpSpec;
 //    next byte for a new connection on the tuple drops the session's offsets
 //    mid-dialogue (and holds the client's next segment as beyond a hole).
 //    Off: such a duplicate is sent only before client data.
+//  RESEG_TFO_RETX  (off: main's engine fails it) a Fast Open SYN-ACK sent
+//    again with its data (retransmitted or duplicated). The engine takes a
+//    SYN-ACK after data for a stray one and passes it untouched, so bytes it
+//    holds back (a "22" that may become a 227) reach the receiver behind its
+//    back, and offline the receiver's ack of them is clamped to before them.
+//    Off: SYN-ACKs after the first that carried data carry none.
 #ifndef RESEG_RENUMBER_SYNACK
 #define RESEG_RENUMBER_SYNACK 1
 #endif
@@ -87,6 +93,13 @@ bool RenumberSynAck() {
 }
 bool StaleSyn() {
   static const bool on = Switch("RESEG_STALE_SYN", RESEG_STALE_SYN != 0);
+  return on;
+}
+#ifndef RESEG_TFO_RETX
+#define RESEG_TFO_RETX 0
+#endif
+bool TfoRetx() {
+  static const bool on = Switch("RESEG_TFO_RETX", RESEG_TFO_RETX != 0);
   return on;
 }
 
@@ -215,8 +228,9 @@ class Harness {
   // ---- the handshake --------------------------------------------------
   // Without a script: SYN, SYN-ACK, ACK. A script is a header byte
   //   bits 0-3  number of ops (0..15)
-  //   bit 4     server TCP Fast Open: every SYN-ACK carries the first
+  //   bit 4     server TCP Fast Open: the SYN-ACK carries the first
   //             1 + (next byte % greeting length) bytes of the greeting
+  //             (its retransmissions too with TfoRetx())
   //   bit 5     stale duplicates of the handshake packets between turns
   //             (one byte per turn, see LateDup)
   // then the ops, one byte each (op = b & 7, b & 8 a variant), some followed
@@ -290,6 +304,7 @@ class Harness {
             Send(0, side_[0].isn + 1, kTcpRst | kTcpAck, "", PeerAck(1), false);
           }
           hs_ = HandshakeState{};
+          tfo_sent_ = false;  // the new connection's first SYN-ACK carries them
           Rebase(0, side_[0].isn + dc);
           Rebase(1, side_[1].isn + ds);
           Send(0, side_[0].isn, kTcpSyn, "", 0, false);
@@ -329,7 +344,7 @@ class Harness {
         if (side_[0].in.empty() || StaleSyn()) Send(0, side_[0].isn, kTcpSyn, "", 0, false);
         break;
       case 2:
-        Send(1, side_[1].isn, kTcpSyn | kTcpAck, tfo_, side_[0].isn + 1, false);
+        Send(1, side_[1].isn, kTcpSyn | kTcpAck, SynAckData(), side_[0].isn + 1, false);
         break;
       case 3:
         Send(0, side_[0].isn + 1, kTcpAck, "", hs_ack_, false);
@@ -518,9 +533,13 @@ class Harness {
   // maps to itself.
   void SynAck() {
     const uint32_t a = side_[0].isn + 1;
-    Send(1, side_[1].isn, kTcpSyn | kTcpAck, tfo_, a, true, a);
+    Send(1, side_[1].isn, kTcpSyn | kTcpAck, SynAckData(), a, true, a);
     hs_.synack = true;
+    tfo_sent_ = !tfo_.empty();
   }
+  // What a SYN-ACK carries: the Fast Open bytes; again on a retransmission
+  // only with TfoRetx().
+  std::string SynAckData() const { return !tfo_sent_ || TfoRetx() ? tfo_ : std::string(); }
   // The client's ACK of the SYN-ACK (and of any Fast Open bytes on it).
   // Checked only when every Fast Open byte was forwarded: the engine may
   // hold back a part that could begin an announcement ("22"), and what an
@@ -540,7 +559,7 @@ class Harness {
   }
   // Side d starts over at `isn`: its output is judged from isn + 1 on. No
   // data of that side has been exchanged yet (bar Fast Open bytes, which
-  // every SYN-ACK carries again).
+  // the new connection's SYN-ACK carries again).
   void Rebase(int d, uint32_t isn) {
     side_[d].isn = isn;
     side_[d].out = Collector(isn + 1);
@@ -615,7 +634,8 @@ class Harness {
     bool simul = false;          // the server sent its own SYN
     bool client_synack = false;  // the client answered that SYN
   } hs_;
-  std::string tfo_;        // greeting bytes every SYN-ACK carries
+  std::string tfo_;        // greeting bytes the SYN-ACK carries
+  bool tfo_sent_ = false;  // a SYN-ACK of this connection carried them
   uint32_t hs_ack_ = 0;    // the ack of the client's handshake ACK
   bool late_dups_ = false;
   bool stale_ = false;  // sending a LateDup: output not collected

@@ -149,8 +149,9 @@ def reseg_seeds():
         [1, 2, 4 | 8, delta(0x01000000), delta(0x12345678), 4, delta(0),
          delta(0), 1, 0, 2]))
     # Server Fast Open: the whole greeting on the SYN-ACK, retransmitted
-    # after the client's ACK; and part of it ("220 r"), with stale
-    # duplicates of the handshake between turns (2 SYN-ACK, 3 ACK, 0 none).
+    # after the client's ACK (with the data again only with RESEG_TFO_RETX=1);
+    # and part of it ("220 r"), with stale duplicates of the handshake
+    # between turns (2 SYN-ACK, 3 ACK, 0 none).
     yield "hs_tfo", build(8, 23, [0], script([1, 2, 1], tfo=10))
     yield "hs_tfo_partial", build(8, 25, dup, script([1, 2, 2], tfo=4, late=True),
                                   late=[2, 3, 0])
