@@ -163,6 +163,7 @@ def reseg_seeds():
     yield "hs_late_dups", build(8, 29, [0], script([1, 2], late=True),
                                 late=[1, 2, 3, 0])
 
+
 def main():
     root = sys.argv[1]
     for target, gen in (("engine_fuzz", engine_seeds),
