@@ -13,19 +13,10 @@
 #include "ftpalg/expectation.h"
 #include "ftpalg/inet.h"
 #include "ftpalg/logger.h"
+#include "ftpalg/nat_binding.h"
 #include "ftpalg/stats.h"
 
 namespace ftpalg {
-
-// How the gateway's NAT presents each end of one control connection.
-// Offline: the identity, with --public-ip standing in for an inside address.
-// Live: read from the control conntrack (ORIGINAL and REPLY tuples).
-struct NatBinding {
-  IpAddress client_inside;   // client as it sends (ORIGINAL src)
-  IpAddress client_outside;  // client as the server sees it (REPLY dst)
-  IpAddress server_outside;  // server as the client dialled it (ORIGINAL dst)
-  IpAddress server_inside;   // server as it sends (REPLY src)
-};
 
 // What a restarted daemon needs to keep serving a session that already
 // rewrote: the cumulative sequence offset of each direction and the dialogue

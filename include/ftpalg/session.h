@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ftpalg/ftp_dialogue.h"
 #include "ftpalg/inet.h"
 #include "ftpalg/seq_ledger.h"
 #include "ftpalg/tcp_stream.h"
@@ -21,24 +22,6 @@ inline uint32_t PowerOfTwoAtLeast(uint32_t n, uint32_t floor = 1) {
   return p;
 }
 inline constexpr uint32_t kNoIndex = 0xffffffff;
-
-// What the FTP dialogue has shown so far (flags packed: per-session bytes
-// count against the 256-byte budget).
-struct Dialogue {
-  uint32_t pending_kinds = 0;  // 2 bits per outstanding command, oldest first
-  uint8_t pending_count = 0;   // outstanding commands (at most 16)
-  uint16_t multiline_code = 0; // inside a "NNN-" reply until "NNN "
-  bool greeting_seen : 1 = false;  // the server's 220 came first
-  bool not_ftp : 1 = false;        // never rewrite this connection
-  bool tls : 1 = false;            // AUTH accepted: parsing stopped
-  bool commands_lost : 1 = false;  // more than 16 outstanding: pairing unknown
-  bool commands_seen : 1 = false;  // the first command was checked
-  bool takeover_by_server : 1 = false;  // who announced takeover_port
-  // Restored session: the port of the announcement the previous daemon
-  // rewrote last and whose data connection was still pending (0: none). The
-  // first announcement of that port from that side is its retransmission.
-  uint16_t takeover_port = 0;
-};
 
 struct Session {
   FlowKey key;

@@ -52,6 +52,7 @@ namespace ftpalg {
   X(syn_stray)              /* SYN with another ISN after data: ignored */    \
   X(rst_ignored)            /* RST outside the window: session kept */        \
   X(ledger_trims)           /* segment cut before a rewrite with no room */   \
+  X(ledger_blocks)          /* ledger blocks borrowed for rewrite bursts */   \
   X(partial_span_trims)     /* retransmission cut inside a rewrite span */    \
   X(ledger_overflow)        /* change points forced out of a full ledger */   \
   X(oversize_after_rewrite) /* packet grew beyond max_packet_len */

@@ -58,6 +58,7 @@ constexpr HelpEntry kEngineHelp[] = {
     {"syn_stray", "SYNs with another ISN after data: ignored"},
     {"rst_ignored", "RSTs outside the window: session kept"},
     {"ledger_trims", "Segments cut before a rewrite the ledger had no room for"},
+    {"ledger_blocks", "Blocks of change points borrowed for bursts of unacknowledged rewrites"},
     {"partial_span_trims", "Retransmissions cut inside a rewritten span"},
     {"ledger_overflow", "Offline: change points folded out of a full sequence ledger"},
     {"oversize_after_rewrite", "Packets grown beyond max_packet_len by a rewrite"},

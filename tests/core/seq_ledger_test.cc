@@ -80,7 +80,7 @@ TEST(SeqLedgerTest, WrapAround) {
 // Points are kept until room is needed and the receiver acked past them.
 TEST(SeqLedgerTest, AckedPointsAreForgottenOnlyWhenRoomIsNeeded) {
   SeqLedger l;
-  for (uint32_t i = 0; i < SeqLedger::kCapacity; ++i) {
+  for (uint32_t i = 0; i < SeqLedger::kInline; ++i) {
     l.Add(Point(100 + 100 * i, 8, 11));
   }
   EXPECT_FALSE(l.HasRoom());
@@ -88,7 +88,7 @@ TEST(SeqLedgerTest, AckedPointsAreForgottenOnlyWhenRoomIsNeeded) {
   EXPECT_TRUE(l.HasRoom());
   EXPECT_EQ(l.ToOutput(50), 50u);  // still exact before pruning
   l.Add(Point(600, 8, 11));
-  EXPECT_EQ(l.size(), SeqLedger::kCapacity);
+  EXPECT_EQ(l.size(), SeqLedger::kInline);
   EXPECT_EQ(l.base_offset(), 3);
   EXPECT_EQ(l.ToOutput(650), 665u);
 }
@@ -101,6 +101,51 @@ TEST(SeqLedgerTest, SpanAt) {
   EXPECT_NE(l.SpanAt(107), nullptr);
   EXPECT_EQ(l.SpanAt(108), nullptr);
   EXPECT_EQ(l.SpanAt(99), nullptr);
+}
+
+// A borrowed block extends the ledger past four unacknowledged points; the
+// mapping reads across both; pruning shifts points back into the session,
+// after which the block holds nothing and can be returned.
+TEST(SeqLedgerTest, BorrowedBlockHoldsABurst) {
+  SeqLedger l;
+  ChangePoint block[6];
+  for (uint32_t i = 0; i < SeqLedger::kInline; ++i) l.Add(Point(100 + 100 * i, 8, 11), block);
+  EXPECT_FALSE(l.HasRoom());
+  l.AttachSpill(7, 6);
+  EXPECT_EQ(l.spill_id(), 7);
+  EXPECT_EQ(l.capacity(), 10);
+  for (uint32_t i = 4; i < 10; ++i) {
+    ASSERT_TRUE(l.HasRoom());
+    l.Add(Point(100 + 100 * i, 8, 11), block);
+  }
+  EXPECT_TRUE(l.full());
+  EXPECT_EQ(l.at(9, block).pos, 1000u);
+  EXPECT_EQ(l.ToOutput(1050, block), 1050u + 30);  // ten points of +3
+  EXPECT_EQ(l.ToInput(1080, block), 1050u);
+  EXPECT_EQ(l.TotalOffset(block), 30);
+  ASSERT_NE(l.SpanAt(904, block), nullptr);
+  EXPECT_EQ(l.SpanAt(904, block)->pos, 900u);
+  EXPECT_FALSE(l.SpillUnused());
+  l.Prune(750, block);  // the receiver has the first seven
+  EXPECT_EQ(l.size(), 3);
+  EXPECT_EQ(l.base_offset(), 21);
+  EXPECT_EQ(l.at(0, block).pos, 800u);
+  EXPECT_EQ(l.ToOutput(1050, block), 1080u);
+  EXPECT_TRUE(l.SpillUnused());
+  l.DetachSpill();
+  EXPECT_EQ(l.spill_id(), SeqLedger::kNoSpill);
+  EXPECT_EQ(l.ToOutput(1050), 1080u) << "inline points suffice after the prune";
+}
+
+// Offline, a full ledger folds its oldest point into the base offset.
+TEST(SeqLedgerTest, FoldOldestKeepsLaterPositionsExact) {
+  SeqLedger l;
+  for (uint32_t i = 0; i < SeqLedger::kInline; ++i) l.Add(Point(100 + 100 * i, 8, 11));
+  l.FoldOldest();
+  EXPECT_EQ(l.size(), 3);
+  EXPECT_EQ(l.base_offset(), 3);
+  EXPECT_EQ(l.ToOutput(450), 462u);
+  EXPECT_EQ(l.TotalOffset(), 12);
 }
 
 }  // namespace

@@ -101,6 +101,27 @@ case_two_rewrites() {
   case_end 3 3
 }
 
+# 50 PORT lines in one segment (a client pipelining): every one must be
+# rewritten (vsftpd answers 200 only to a PORT naming the peer, i.e. the
+# public address). ftpalgd's ledger borrows a block of change points from
+# its pool for the burst (bounded memory) and returns it once acknowledged.
+case_port_pipeline50() {
+  local out blocks0=0 n
+  case_begin "port-50-one-segment"
+  [[ $ALG == ftpalgd ]] && blocks0=$(alg_stat ledger_blocks)
+  out=$(cli timeout 60 "$PY" "$E2E_LIB_DIR/hardening.py" pipeline "$SRV4" --src "$CLI4_GROW" --count 50 2>&1)
+  echo "$out" >"$CASE_DIR/pipeline.out"
+  grep -q 'PIPELINE bytes=[0-9]* sent=50 ok=50 refused=0' <<<"$out" || fail "50 pipelined PORTs: $out"
+  n=$(log_new SRV4_LOG | grep -cE '"PORT 203,0,113,1,')
+  ((n >= 50)) || fail "server saw $n rewritten PORTs, expected 50"
+  expect_no_log SRV4_LOG "PORT $RE_PRIV4" "server received a private address"
+  if [[ $ALG == ftpalgd ]]; then
+    n=$(alg_stat ledger_blocks)
+    ((${n:-0} > ${blocks0:-0})) || fail "ledger_blocks did not move (${blocks0:-?} -> ${n:-?}): was it one segment?"
+  fi
+  case_end 0 50
+}
+
 # lftp, several transfers on one control connection. MODE active|passive
 case_lftp() {
   local mode=$1 pm=off rc n

@@ -147,6 +147,51 @@ def ports(a):
     return 0
 
 
+def pipeline(a):
+    """Logs in, then sends --count PORT lines in ONE write (one segment), and
+    counts the replies: a server that checks the PORT address against the
+    peer (vsftpd) answers 200 only to rewritten lines."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.bind((a.src, 0))
+    s.connect((a.host, 21))
+    f = s.makefile("rb")
+    if not f.readline().startswith(b"220"):
+        print("ERROR no greeting", flush=True)
+        return 1
+    s.sendall(b"USER anonymous\r\n")
+    while True:  # 230 (vsftpd: no password asked) or 331 then PASS
+        line = f.readline()
+        if not line or line[:4] in (b"230 ", b"331 ") or line[:1] in (b"4", b"5"):
+            break
+    if line.startswith(b"331"):
+        s.sendall(b"PASS x@\r\n")
+        line = f.readline()
+    if not line.startswith(b"230"):
+        print("ERROR login: %r" % line, flush=True)
+        return 1
+    ip = a.src.replace(".", ",").encode()
+    batch = b"".join(b"PORT %s,%d,%d\r\n" % (ip, 40 + i // 256, i % 256)
+                     for i in range(a.count))
+    t0 = time.time()
+    s.sendall(batch)
+    codes = {}
+    try:
+        for _ in range(a.count):
+            line = f.readline()
+            if not line:
+                break
+            codes[line[:3]] = codes.get(line[:3], 0) + 1
+        s.sendall(b"QUIT\r\n")
+        f.readline()
+    except OSError as e:
+        print("ERROR %s" % e, flush=True)
+    print("PIPELINE bytes=%d sent=%d ok=%d refused=%d seconds=%.1f" % (
+        len(batch), a.count, codes.get(b"200", 0), sum(v for k, v in codes.items() if k != b"200"),
+        time.time() - t0), flush=True)
+    return 0
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -185,7 +230,7 @@ def synflood(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("op", choices=["server", "hold", "ports", "synflood"])
+    ap.add_argument("op", choices=["server", "hold", "ports", "pipeline", "synflood"])
     ap.add_argument("host")
     ap.add_argument("--port", type=int, default=21)
     ap.add_argument("--src")
@@ -196,7 +241,8 @@ def main():
     ap.add_argument("--go")
     a = ap.parse_args()
     a.addr = a.dst = a.host
-    return {"server": server, "hold": hold, "ports": ports, "synflood": synflood}[a.op](a)
+    return {"server": server, "hold": hold, "ports": ports, "pipeline": pipeline,
+            "synflood": synflood}[a.op](a)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ for m in port eprt pasv epsv; do
   done
 done
 run curl-port-two-rewrites-one-session case_two_rewrites
+run port-50-one-segment case_port_pipeline50
 run lftp-active-multi case_lftp active
 run lftp-passive-multi case_lftp passive
 run ftplib-stor-active case_ftplib_stor
