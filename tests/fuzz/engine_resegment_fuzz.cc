@@ -5,7 +5,16 @@
 // AUTH, overlong lines) and, for every turn, how its bytes are carried:
 // segment sizes, duplicates, retransmissions, reordering (a later piece
 // first), pure ACKs with SACK blocks, one GSO-sized segment. Live or offline
-// ack semantics, client ISN anywhere (wrap included).
+// ack semantics, client ISN anywhere (wrap included). Optionally a scripted
+// handshake before the dialogue (see Handshake): retransmitted, duplicated
+// and reordered SYN / SYN-ACK / ACK, a SYN-ACK re-numbered after a client SYN
+// retransmission, a fresh connection on the same tuple, the greeting on the
+// SYN-ACK (server TCP Fast Open), simultaneous open, and stale duplicates of
+// the handshake packets between the dialogue's turns.
+// Input: mode byte (bit 0 offline, bit 1 client ISN near the wrap, bit 2
+// server ISN near 2^31, bit 3 a handshake script follows), client ISN byte,
+// server ISN byte (bit 2), the script (bit 3), then the turns. Inputs without
+// bit 3 read exactly as before the scripts existed.
 // Invariants (abort on violation):
 //  - every output byte has one value whatever segment carried it;
 //  - without reordering, each direction's output stream is exactly the
@@ -15,6 +24,10 @@
 //  - acks map consistently: the receiver's ack of everything it got maps to
 //    the sender's input end (live: output -> input; offline: input ->
 //    output end), partial acks and SACK edges map monotonically in range.
+//  All of them hold relative to the ISNs the endpoints finally use: after a
+//  re-numbered SYN-ACK or a fresh connection on the tuple, each stream starts
+//  at the new ISN + 1 and every byte after it must be carried as if the old
+//  handshake had never happened.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -42,11 +55,64 @@ using testing::TcpSpec;
   std::abort();
 }
 
+// Switches for knobs an engine before the stream tracker (f6e75d6) fails,
+// so that the rest can be fuzzed against such an engine: on by default now.
+// Off, the same inputs still read the same way (every byte is consumed as
+// when on), so a crash input replays under either setting. Built in with
+// -DNAME=0|1; NAME=0|1 in the environment overrides it at run time.
+//  RESEG_RENUMBER_SYNACK  the re-numbered SYN-ACK (issue 11: the server's
+//    SYN-ACK is lost after the gateway, the client retransmits its SYN and
+//    the server answers with a different ISN). An engine that keeps the
+//    first ISN loses the server's stream. Off: that second SYN-ACK keeps the
+//    first ISN (a plain retransmission).
+//  RESEG_STALE_SYN  a stale duplicate of the client's SYN (same ISN) after
+//    the client sent data. An engine that takes any SYN not at the stream's
+//    next byte for a new connection on the tuple drops the session's offsets
+//    mid-dialogue (and holds the client's next segment as beyond a hole).
+//    Off: such a duplicate is sent only before client data.
+//  RESEG_TFO_RETX  (off: main's engine fails it) a Fast Open SYN-ACK sent
+//    again with its data (retransmitted or duplicated). The engine takes a
+//    SYN-ACK after data for a stray one and passes it untouched, so bytes it
+//    holds back (a "22" that may become a 227) reach the receiver behind its
+//    back, and offline the receiver's ack of them is clamped to before them.
+//    Off: SYN-ACKs after the first that carried data carry none.
+#ifndef RESEG_RENUMBER_SYNACK
+#define RESEG_RENUMBER_SYNACK 1
+#endif
+#ifndef RESEG_STALE_SYN
+#define RESEG_STALE_SYN 1
+#endif
+bool Switch(const char* name, bool built_in) {
+  const char* e = std::getenv(name);
+  if (e != nullptr && *e != '\0') return *e != '0';
+  return built_in;
+}
+bool RenumberSynAck() {
+  static const bool on = Switch("RESEG_RENUMBER_SYNACK", RESEG_RENUMBER_SYNACK != 0);
+  return on;
+}
+bool StaleSyn() {
+  static const bool on = Switch("RESEG_STALE_SYN", RESEG_STALE_SYN != 0);
+  return on;
+}
+#ifndef RESEG_TFO_RETX
+#define RESEG_TFO_RETX 0
+#endif
+bool TfoRetx() {
+  static const bool on = Switch("RESEG_TFO_RETX", RESEG_TFO_RETX != 0);
+  return on;
+}
+
 class Input {
  public:
   Input(const uint8_t* d, size_t n) : d_(d), n_(n) {}
   bool empty() const { return i_ >= n_; }
   uint8_t U8() { return i_ < n_ ? d_[i_++] : 0; }
+  uint32_t U32() {  // big-endian, so a hand-written seed reads naturally
+    uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) v = (v << 8) | U8();
+    return v;
+  }
 
  private:
   const uint8_t* d_;
@@ -98,7 +164,11 @@ class Collector {
   explicit Collector(uint32_t base) : base_(base) {}
   void Add(uint32_t seq, const std::string& data) {
     const uint32_t off = seq - base_;
-    if (off >= (1u << 30)) Fail("output segment before the stream start", off);
+    if (off >= (1u << 31)) Fail("output segment before the stream start", off);
+    // A dialogue here is a few KB: an output position far beyond the start
+    // is a mapping error (a stream followed from the wrong ISN), and would
+    // make the collector allocate as far.
+    if (off >= (1u << 20)) Fail("output segment far beyond the stream start", off);
     if (off + data.size() > bytes_.size()) {
       bytes_.resize(off + data.size());
       filled_.resize(off + data.size());
@@ -153,9 +223,134 @@ class Harness {
     side_[1].isn = s_isn;
     side_[0].out = Collector(c_isn + 1);
     side_[1].out = Collector(s_isn + 1);
-    Send(0, c_isn, kTcpSyn, "", c_isn, false);
-    Send(1, s_isn, kTcpSyn | kTcpAck, "", c_isn + 1, true, c_isn + 1);
-    Send(0, c_isn + 1, kTcpAck, "", s_isn + 1, true, s_isn + 1);
+  }
+
+  // ---- the handshake --------------------------------------------------
+  // Without a script: SYN, SYN-ACK, ACK. A script is a header byte
+  //   bits 0-3  number of ops (0..15)
+  //   bit 4     server TCP Fast Open: the SYN-ACK carries the first
+  //             1 + (next byte % greeting length) bytes of the greeting
+  //             (its retransmissions too with TfoRetx())
+  //   bit 5     stale duplicates of the handshake packets between turns
+  //             (one byte per turn, see LateDup)
+  // then the ops, one byte each (op = b & 7, b & 8 a variant), some followed
+  // by 32-bit ISN deltas. The client's first SYN always comes first (the
+  // gateway sees a connection start); an op that does not fit the state is
+  // skipped (its bytes are still read, so the rest of the input means the
+  // same whatever the state or the switch). Afterwards whatever the script
+  // left out is completed (SYN-ACK, the client's ACK), so the dialogue always
+  // runs on an established connection:
+  //   0, 6  client SYN again (retransmission or network duplicate, same ISN)
+  //   1, 7  server SYN-ACK (first, or retransmitted with the same ISN)
+  //   2     the client's ACK of the SYN-ACK (again: a duplicate); in a
+  //         simultaneous open, first the client's own SYN-ACK
+  //   3     + 4 bytes delta: the SYN-ACK was lost after the gateway (b & 8:
+  //         the server retransmitted it once more first), the client
+  //         retransmits its SYN, the server answers with ISN + delta (0 reads
+  //         as 16124080, the capture's); only before the client's ACK, not
+  //         with Fast Open or simultaneous open. RenumberSynAck() off: the
+  //         answer keeps the old ISN. (Not generated: a copy of the old
+  //         SYN-ACK after the new one; until the client's ACK nothing at the
+  //         gateway tells it from a second re-numbering.)
+  //   4     + 4 bytes client delta (0 reads as 2^31), 4 bytes server delta:
+  //         a fresh connection on the same tuple before any data (b & 8: the
+  //         client resets the old one first, when it was established)
+  //   5     simultaneous open: the server's own SYN (before any SYN-ACK)
+  void Handshake(Input* script, const std::string& greeting) {
+    Send(0, side_[0].isn, kTcpSyn, "", 0, false);
+    if (script == nullptr) {
+      SynAck();
+      ClientAck();
+      return;
+    }
+    const uint8_t h = script->U8();
+    late_dups_ = (h & 0x20) != 0;
+    if (h & 0x10) {
+      tfo_ = greeting.substr(0, 1 + script->U8() % greeting.size());
+      side_[1].in = tfo_;
+    }
+    const int nops = h & 15;
+    for (int k = 0; k < nops; ++k) {
+      const uint8_t b = script->U8();
+      switch (b & 7) {
+        case 0: case 6:
+          Send(0, side_[0].isn, kTcpSyn, "", 0, false);
+          break;
+        case 1: case 7:
+          SynAck();
+          break;
+        case 2:
+          if (hs_.simul && !hs_.client_synack) {
+            ClientSynAck();
+          } else if (hs_.synack) {
+            ClientAck();
+          }
+          break;
+        case 3: {
+          uint32_t delta = script->U32();
+          if (delta == 0) delta = 16124080;  // the capture of issue 11
+          if (!hs_.synack || hs_.acked || hs_.simul || !tfo_.empty()) break;
+          if (b & 8) SynAck();
+          Send(0, side_[0].isn, kTcpSyn, "", 0, false);
+          if (RenumberSynAck()) Rebase(1, side_[1].isn + delta);
+          SynAck();
+          break;
+        }
+        case 4: {
+          uint32_t dc = script->U32();
+          const uint32_t ds = script->U32();
+          if (dc == 0) dc = 0x80000000u;
+          if ((b & 8) && hs_.acked) {
+            Send(0, side_[0].isn + 1, kTcpRst | kTcpAck, "", PeerAck(1), false);
+          }
+          hs_ = HandshakeState{};
+          tfo_sent_ = false;  // the new connection's first SYN-ACK carries them
+          Rebase(0, side_[0].isn + dc);
+          Rebase(1, side_[1].isn + ds);
+          Send(0, side_[0].isn, kTcpSyn, "", 0, false);
+          break;
+        }
+        case 5:
+          if (hs_.synack || hs_.simul) break;
+          Send(1, side_[1].isn, kTcpSyn, "", 0, false);
+          hs_.simul = true;
+          break;
+      }
+    }
+    if (hs_.simul && !hs_.client_synack) ClientSynAck();
+    if (!hs_.synack) SynAck();
+    if (!hs_.acked) ClientAck();
+  }
+
+  // Bytes of the greeting the SYN-ACK carried (Fast Open).
+  size_t tfo_len() const { return tfo_.size(); }
+
+  // A stale copy of a handshake packet, between turns of the dialogue (a
+  // duplicate delayed in the network, a retransmission that crossed the
+  // packet it answered). One byte: 0 none, 1 the client's SYN (after client
+  // data only with StaleSyn()), 2 the server's SYN-ACK, 3 the client's
+  // handshake ACK. They must not disturb the streams (the later turns
+  // check that). Their own output is not collected: once the receiver acked
+  // past a rewrite the ledger may forget its change point (documented
+  // limit), and a packet from before it then leaves with today's offset; the
+  // receiver discards it either way (below its window: a challenge ACK).
+  void LateDup(Input& in) {
+    if (!late_dups_) return;
+    stale_ = true;
+    switch (in.U8() & 3) {
+      case 0:
+        break;
+      case 1:
+        if (side_[0].in.empty() || StaleSyn()) Send(0, side_[0].isn, kTcpSyn, "", 0, false);
+        break;
+      case 2:
+        Send(1, side_[1].isn, kTcpSyn | kTcpAck, SynAckData(), side_[0].isn + 1, false);
+        break;
+      case 3:
+        Send(0, side_[0].isn + 1, kTcpAck, "", hs_ack_, false);
+        break;
+    }
+    stale_ = false;
   }
 
   // Input-space end of side d's stream (absolute seq).
@@ -193,14 +388,18 @@ class Harness {
     if (dec.modified && !ChecksumsValid(pkt.data(), v)) Fail("bad checksum");
     const uint32_t data_seq = v.seq + ((v.flags & kTcpSyn) ? 1 : 0);
     if (std::getenv("RESEG_TRACE")) {  // debugging aid for a crash input
-      std::fprintf(stderr, "%s seq+%u ack=%u [%s] -> seq+%u [%.*s]\n", d ? "S" : "C",
-                   seq - side_[d].isn, ack, payload.c_str(), data_seq - side_[d].isn,
+      std::fprintf(stderr, "%s%s%s%s seq+%u ack=%u [%s] -> seq+%u [%.*s]\n", d ? "S" : "C",
+                   (flags & kTcpSyn) ? " SYN" : "", (flags & kTcpRst) ? " RST" : "",
+                   (flags & kTcpAck) ? "" : " noACK", seq - side_[d].isn, ack,
+                   payload.c_str(), data_seq - side_[d].isn,
                    static_cast<int>(v.payload_len),
                    reinterpret_cast<const char*>(pkt.data() + v.payload_offset));
     }
-    side_[d].out.Add(data_seq, std::string(reinterpret_cast<const char*>(
-                                               pkt.data() + v.payload_offset),
-                                           v.payload_len));
+    if (!stale_) {
+      side_[d].out.Add(data_seq, std::string(reinterpret_cast<const char*>(
+                                                 pkt.data() + v.payload_offset),
+                                             v.payload_len));
+    }
     if (check_ack && (flags & kTcpAck) && v.ack != want_ack) {
       Fail("ack of a fully received stream mapped wrongly", v.ack, want_ack);
     }
@@ -249,13 +448,17 @@ class Harness {
   }
 
   // Carries `text` (whole lines) from side d, steered by the fuzzer.
-  void Turn(int d, const std::string& text, Input& in) {
+  // `carried`: bytes of this turn sent before it (the Fast Open part of the
+  // greeting, on the SYN-ACK), which the engine may still hold or have
+  // dropped: the turn starts at them, so acks and retransmissions may cover
+  // them. They precede any rewrite, so their output positions are their own.
+  void Turn(int d, const std::string& text, Input& in, uint32_t carried = 0) {
     Side& s = side_[d];
-    const uint32_t start = InEnd(d);
-    const uint32_t out_start = OutEnd(d);
+    const uint32_t start = InEnd(d) - carried;
+    const uint32_t out_start = carried ? start : OutEnd(d);
+    uint32_t next = InEnd(d);
     s.in += text;
     const uint32_t end = InEnd(d);
-    uint32_t next = start;
     have_prev_ = false;
     last_ = {start, start};
     acked_in_ = start;
@@ -326,6 +529,42 @@ class Harness {
     Send(r, InEnd(r), kTcpAck, "", PeerAck(d), true, MappedPeerAck(d));
   }
 
+  // The server's SYN-ACK; nothing of the client's is acked yet, so its ack
+  // maps to itself.
+  void SynAck() {
+    const uint32_t a = side_[0].isn + 1;
+    Send(1, side_[1].isn, kTcpSyn | kTcpAck, SynAckData(), a, true, a);
+    hs_.synack = true;
+    tfo_sent_ = !tfo_.empty();
+  }
+  // What a SYN-ACK carries: the Fast Open bytes; again on a retransmission
+  // only with TfoRetx().
+  std::string SynAckData() const { return !tfo_sent_ || TfoRetx() ? tfo_ : std::string(); }
+  // The client's ACK of the SYN-ACK (and of any Fast Open bytes on it).
+  // Checked only when every Fast Open byte was forwarded: the engine may
+  // hold back a part that could begin an announcement ("22"), and what an
+  // ack of held bytes maps to is the turn's business (Turn flushes them).
+  void ClientAck() {
+    hs_ack_ = PeerAck(1);
+    const bool all_out = side_[1].out.ContiguousEnd() == tfo_.size();
+    Send(0, side_[0].isn + 1, kTcpAck, "", hs_ack_, all_out, MappedPeerAck(1));
+    hs_.acked = true;
+  }
+  // Simultaneous open: the client answers the server's SYN with its own
+  // SYN-ACK (same ISN as its SYN), acking the server's SYN only.
+  void ClientSynAck() {
+    const uint32_t a = side_[1].isn + 1;
+    Send(0, side_[0].isn, kTcpSyn | kTcpAck, "", a, true, a);
+    hs_.client_synack = true;
+  }
+  // Side d starts over at `isn`: its output is judged from isn + 1 on. No
+  // data of that side has been exchanged yet (bar Fast Open bytes, which
+  // the new connection's SYN-ACK carries again).
+  void Rebase(int d, uint32_t isn) {
+    side_[d].isn = isn;
+    side_[d].out = Collector(isn + 1);
+  }
+
   void AddLine(int d, const std::string& orig, const std::string& rw) {
     // Split multi-line texts so the weak oracle works line by line.
     size_t a = 0, b = 0;
@@ -389,6 +628,17 @@ class Harness {
   bool have_prev_ = false;
   uint32_t prev_p_ = 0, prev_m_ = 0;
   uint32_t acked_in_ = 0;
+  struct HandshakeState {
+    bool synack = false;         // a SYN-ACK with the current server ISN seen
+    bool acked = false;          // the client acked it (established)
+    bool simul = false;          // the server sent its own SYN
+    bool client_synack = false;  // the client answered that SYN
+  } hs_;
+  std::string tfo_;        // greeting bytes the SYN-ACK carries
+  bool tfo_sent_ = false;  // a SYN-ACK of this connection carried them
+  uint32_t hs_ack_ = 0;    // the ack of the client's handshake ACK
+  bool late_dups_ = false;
+  bool stale_ = false;  // sending a LateDup: output not collected
 };
 
 }  // namespace
@@ -402,12 +652,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t c_isn = (mode & 2) ? 0xffffffffu - in.U8() : 1000u + in.U8() * 977u;
   const uint32_t s_isn = (mode & 4) ? 0x7fffffffu - in.U8() : 5000u;
   Harness h(mode & 1, c_isn, s_isn);
+  const std::string greeting = "220 ready\r\n";
+  h.Handshake((mode & 8) ? &in : nullptr, greeting);
 
   auto both = [&](int d, const std::string& t) {
     h.AddLine(d, t, t);
     h.Turn(d, t, in);
+    h.LateDup(in);
   };
-  both(1, "220 ready\r\n");
+  h.AddLine(1, greeting, greeting);
+  // The rest of the greeting after the Fast Open part.
+  h.Turn(1, greeting.substr(h.tfo_len()), in, static_cast<uint32_t>(h.tfo_len()));
+  h.LateDup(in);
   both(0, "USER anonymous\r\n");
   both(1, "331 ok\r\n");
   bool tls = false;
@@ -424,6 +680,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       cmds += cmd;
     }
     h.Turn(0, cmds, in);
+    h.LateDup(in);
     for (int i = 0; i < k; ++i) {
       const Item& it = *items[i];
       h.AddLine(1, it.reply, (!tls && *it.reply_rw) ? it.reply_rw : it.reply);
@@ -431,6 +688,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (it.starts_tls) tls = true;
     }
     h.Turn(1, replies, in);
+    h.LateDup(in);
   }
   h.Verify();
   return 0;
