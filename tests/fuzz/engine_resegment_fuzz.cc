@@ -70,12 +70,13 @@ using testing::TcpSpec;
 //    next byte for a new connection on the tuple drops the session's offsets
 //    mid-dialogue (and holds the client's next segment as beyond a hole).
 //    Off: such a duplicate is sent only before client data.
-//  RESEG_TFO_RETX  (off: main's engine fails it) a Fast Open SYN-ACK sent
-//    again with its data (retransmitted or duplicated). The engine takes a
-//    SYN-ACK after data for a stray one and passes it untouched, so bytes it
-//    holds back (a "22" that may become a 227) reach the receiver behind its
-//    back, and offline the receiver's ack of them is clamped to before them.
-//    Off: SYN-ACKs after the first that carried data carry none.
+//  RESEG_TFO_RETX  (on) a Fast Open SYN-ACK sent again with its data
+//    (retransmitted or duplicated). An engine that takes a SYN-ACK after data
+//    for a stray one passes it untouched, so bytes it holds back (a "22" that
+//    may become a 227) reach the receiver behind its back, and offline the
+//    receiver's ack of them is clamped to before them (found here; fixed:
+//    TcpStream::OnSyn). Off: SYN-ACKs after the first that carried data carry
+//    none.
 #ifndef RESEG_RENUMBER_SYNACK
 #define RESEG_RENUMBER_SYNACK 1
 #endif
@@ -96,7 +97,7 @@ bool StaleSyn() {
   return on;
 }
 #ifndef RESEG_TFO_RETX
-#define RESEG_TFO_RETX 0
+#define RESEG_TFO_RETX 1
 #endif
 bool TfoRetx() {
   static const bool on = Switch("RESEG_TFO_RETX", RESEG_TFO_RETX != 0);
