@@ -27,9 +27,11 @@ GTEST_LIBS = $(shell pkg-config --libs gtest gmock 2>/dev/null || echo -lgtest -
 
 CORE_SRCS    := $(wildcard src/core/*.cc)
 ADAPTER_SRCS := $(wildcard src/adapters/*.cc)
-APP_SRCS     := $(filter-out %/main.cc,$(wildcard src/replay/*.cc src/daemon/*.cc))
+APP_SRCS     := $(filter-out %/main.cc,$(wildcard src/replay/*.cc src/conntrack/*.cc \
+                  src/daemon/*.cc))
 TEST_SRCS    := $(wildcard tests/core/*.cc tests/adapters/*.cc tests/replay/*.cc \
-                  tests/daemon/*.cc tests/golden/*.cc tests/support/*.cc)
+                  tests/conntrack/*.cc tests/daemon/*.cc tests/golden/*.cc \
+                  tests/support/*.cc)
 
 CORE_OBJS    := $(CORE_SRCS:%.cc=$(BUILD)/%.o)
 ADAPTER_OBJS := $(ADAPTER_SRCS:%.cc=$(BUILD)/%.o)

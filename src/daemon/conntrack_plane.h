@@ -8,6 +8,10 @@
 //       SYN, which the rules queue only while its addr:port is in the
 //       pending ipset (hash:ip,port with timeout) this plane maintains.
 // Single-threaded: call everything from the thread that runs the engine.
+// Its units are in src/conntrack: FlowCache (the resolver's conntrack
+// cache), ExpectationInstaller with KernelExpectation (a) and
+// PrecreatedConntrack (b) over PendingSet, LabelStore, Resync, and
+// KernelCalls (the requests and their errors); this wires them.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
@@ -18,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "conntrack/plane_options.h"
 #include "ftpalg/engine.h"
 #include "ftpalg/expectation.h"
 #include "ftpalg/inet.h"
@@ -26,38 +31,6 @@
 namespace ftpalg {
 
 class NetlinkChannel;
-
-struct PlaneOptions {
-  std::optional<IpAddress> public_v4, public_v6;  // --public-ip overrides
-  std::string pending_set_v4 = "ftpalg-pend4", pending_set_v6 = "ftpalg-pend6";
-  enum class Mechanism { kAuto, kExpect, kPrecreate } mechanism = Mechanism::kAuto;
-  uint32_t max_expectations = 65536;   // global cap
-  uint32_t resolver_cache_size = 65536;
-  // Lifetime of a pending data connection re-created by a resync (the
-  // labels do not say when it was announced): the engine's expectation
-  // timeout.
-  uint32_t expectation_timeout_s = 300;
-};
-
-// What one ResyncFromConntrack() found and did.
-struct ResyncCounts {
-  uint64_t scanned = 0;           // conntracks in the dump (all families)
-  uint64_t sessions = 0;          // control conntracks whose labels carry ftpalg state
-  uint64_t pending_restored = 0;  // pending data connections re-created
-  uint64_t pending_known = 0;     // ... already pending in this daemon
-  uint64_t errors = 0;            // dump failures, conflicts, failed installs
-  uint64_t elapsed_ms = 0;
-  // "scanned=N sessions=N pending_restored=N pending_known=N errors=N ms=N"
-  std::string ToString() const;
-};
-
-// One plane counter for `ftpalgd --stats` (err_* counters are errors by
-// kind; gauges are current sizes, not totals).
-struct PlaneCounter {
-  const char* name;
-  uint64_t value = 0;
-  bool gauge = false;
-};
 
 class ConntrackPlane {
  public:
@@ -103,19 +76,5 @@ class ConntrackPlane {
 std::unique_ptr<ConntrackPlane> MakeConntrackPlane(
     const PlaneOptions& options, Logger& logger,
     std::unique_ptr<NetlinkChannel> channel, uint64_t now_ms);
-
-// For `ftpalgd --check`: probes ctnetlink (CT dump works), whether EXP_NEW
-// can work (is any inert helper attachable), and whether the pending ipsets
-// exist. Appends human-readable lines to *report; returns true when the
-// daemon can run. Briefly creates (and deletes) one conntrack and one set
-// element on TEST-NET-1 addresses (192.0.2.0/24) in the current namespace.
-bool ProbeConntrack(const PlaneOptions&, std::string* report);
-
-// For `ftpalgd --check`: do new conntracks get labels, so session offsets
-// and pending data connections survive a restart or a failover? Creates a
-// throwaway TEST-NET conntrack (it gets label space exactly when a new
-// connection would), writes and reads back offsets and a pending data
-// connection (layout v2), deletes it. *report gets one line.
-bool ProbeLabels(std::string* report);
 
 }  // namespace ftpalg

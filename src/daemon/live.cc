@@ -17,6 +17,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "daemon/conntrack_probe.h"
 #include "daemon/control_socket.h"
 #include "daemon/privileges.h"
 #include "daemon/stats_report.h"
