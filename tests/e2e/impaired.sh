@@ -106,23 +106,25 @@ RE_TELL='gap in|REFUSED|no 220|not an FTP|parsing stopped|lost sync|resync'
 declare -A RUNS_OF PASS_OF
 FAIL_NOTES=()
 
+first_errors() { local IFS=';'; echo "${CASE_ERR[*]:0:3}"; }
+
 run_case() { # RUN NAME SEED FUNCTION ARGS...
   local r=$1 name=$2 seed=$3 f0 lines drops0; shift 3
   if ((SECONDS - T_START > E2E_BUDGET)); then
-    echo "FAIL $name#$r: not run, impaired e2e time budget of ${E2E_BUDGET} s used up"
-    FAIL_N=$((FAIL_N + 1)); FAILED_CASES+=("$name#$r")
+    echo "FAIL $name.r$r: not run, impaired e2e time budget of ${E2E_BUDGET} s used up"
+    FAIL_N=$((FAIL_N + 1)); FAILED_CASES+=("$name.r$r")
     RUNS_OF[$name]=$((${RUNS_OF[$name]:-0} + 1))
     return 0
   fi
   if ! impair_start "$seed"; then
-    echo "FAIL $name#$r: impair_bridge did not start (seed $seed)"
-    FAIL_N=$((FAIL_N + 1)); FAILED_CASES+=("$name#$r")
+    echo "FAIL $name.r$r: impair_bridge did not start (seed $seed)"
+    FAIL_N=$((FAIL_N + 1)); FAILED_CASES+=("$name.r$r")
     RUNS_OF[$name]=$((${RUNS_OF[$name]:-0} + 1))
     return 0
   fi
   drops0=$(impair_host_drops)
   f0=$FAIL_N
-  CASE_SUFFIX="#$r seed=$seed"
+  CASE_SUFFIX=".r$r.s$seed"   # (no space or "#": CASE_DIR goes into lftp commands)
   "$@"
   CASE_SUFFIX=""
   impair_stop
@@ -141,9 +143,9 @@ run_case() { # RUN NAME SEED FUNCTION ARGS...
     else
       echo "  --- ftpalgd: no line matching /$RE_TELL/ in this run"
     fi
-    FAIL_NOTES+=("$name#$r seed=$seed: ${CASE_ERR[0]}${lines:+ | ftpalgd: $(head -n 2 <<<"$lines" | sed -E 's/^[^ ]+ +//' | tr '\n' ' ')}")
+    FAIL_NOTES+=("$name.r$r.s$seed: $(first_errors)${lines:+ | ftpalgd: $(head -n 2 <<<"$lines" | sed -E 's/^[^ ]+ +//' | tr '\n' ' ')}")
   else
-    FAIL_NOTES+=("$name#$r seed=$seed: ${CASE_ERR[0]}")
+    FAIL_NOTES+=("$name.r$r.s$seed: $(first_errors)")
   fi
 }
 
