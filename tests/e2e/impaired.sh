@@ -102,7 +102,7 @@ CASES=(
 )
 
 # What the ALG said about a failed run: the lines that name a lost session.
-RE_TELL='gap in|REFUSED|no 220|not an FTP|parsing stopped|lost sync|resync'
+RE_TELL='gap in|REFUSED|no 220|not an FTP|tuple reused|parsing stopped|lost sync|resync'
 declare -A RUNS_OF PASS_OF
 FAIL_NOTES=()
 
