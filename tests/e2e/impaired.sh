@@ -17,6 +17,8 @@
 #   IMPAIR_SEED=N tests/e2e/impaired.sh      repeat a run: the seeds are printed
 #   RUNS=5 tests/e2e/impaired.sh             runs per case (default 3)
 #   IMPAIR_BIG_BYTES=262144 ...              size of big.bin (default 1 MiB)
+#   IMPAIRED_RESULTS=FILE ...                append "ALG case passes runs" lines
+#                                            (for the table in BENCHMARKS.md)
 # Profile knobs (lib.sh): IMPAIR_LOSS, IMPAIR_DUP, IMPAIR_DELAY_MIN_US,
 # IMPAIR_DELAY_MAX_US, IMPAIR_HOST_LOSS.
 #
@@ -192,6 +194,9 @@ for c in "${CASES[@]}"; do
   name=${c%%|*}
   [[ -n ${RUNS_OF[$name]:-} ]] || continue
   printf '  %-34s %d/%d\n' "$name" "${PASS_OF[$name]:-0}" "${RUNS_OF[$name]}"
+  if [[ -n ${IMPAIRED_RESULTS:-} ]]; then
+    printf '%s %s %d %d\n' "$ALG" "$name" "${PASS_OF[$name]:-0}" "${RUNS_OF[$name]}" >>"$IMPAIRED_RESULTS"
+  fi
 done
 if ((${#FAIL_NOTES[@]} > 0)); then
   echo "e2e-impaired: failed runs:"
