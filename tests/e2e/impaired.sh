@@ -38,6 +38,8 @@ done
   { echo "FAIL e2e-impaired-setup: /usr/bin/python3 lacks pyftpdlib (apt-get install python3-pyftpdlib)"; exit 1; }
 
 export LAB_IMPAIR=1
+# Active curl cases without their small transfers: see cases.sh, CURL_ACTIVE_SMALL.
+CURL_ACTIVE_SMALL=${CURL_ACTIVE_SMALL:-0}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$HERE/lib.sh"
