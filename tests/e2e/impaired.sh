@@ -105,6 +105,11 @@ CASES=(
   "v6-curl-epsv|case_v6 epsv"
 )
 
+# 50 PORT lines in one segment, where cases.sh has that case (issue 11 item 3).
+if declare -F case_port_pipeline50 >/dev/null; then
+  CASES+=("port-50-one-segment|case_port_pipeline50")
+fi
+
 # What the ALG said about a failed run: the lines that name a lost session.
 RE_TELL='gap in|REFUSED|no 220|not an FTP|tuple reused|parsing stopped|lost sync|resync'
 declare -A RUNS_OF PASS_OF
