@@ -59,7 +59,7 @@ P=${E2E_PREFIX:-fa$$}
 NS_CLI=$P-cli NS_GW=$P-gw NS_SRV=$P-srv NS_DMZ=$P-dmz NS_IMP=$P-imp
 LAB_NS=("$NS_CLI" "$NS_GW" "$NS_SRV" "$NS_DMZ")
 LAB_IMPAIR=${LAB_IMPAIR:-0}
-((LAB_IMPAIR == 1)) && LAB_NS+=("$NS_IMP")
+if ((LAB_IMPAIR == 1)); then LAB_NS+=("$NS_IMP"); fi
 IMPAIR_BRIDGE=${IMPAIR_BRIDGE:-$REPO/build/tests/impair_bridge}
 # Default profile: about 3 % loss end to end in each direction (0.5 % at each
 # end host, 1 % on each of the two links a packet crosses), about 2 %
