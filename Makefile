@@ -41,8 +41,9 @@ TEST_OBJS    := $(TEST_SRCS:%.cc=$(BUILD)/%.o)
 CORE_LIB := $(BUILD)/libftpalg_core.a
 IO_LIB   := $(BUILD)/libftpalg_io.a
 TEST_BIN := $(BUILD)/tests/ftpalg_tests
+IMPAIR_BRIDGE := $(BUILD)/tests/impair_bridge
 
-.PHONY: all check deps unit golden e2e e2e-ha demo golden-update asan clean bench fuzz
+.PHONY: all check deps unit golden e2e e2e-ha e2e-impaired demo golden-update asan clean bench fuzz
 all: $(BUILD)/ftpalgd $(BUILD)/ftpalg-replay
 
 $(BUILD)/src/core/%.o: src/core/%.cc
@@ -78,9 +79,21 @@ deps:
 unit: $(TEST_BIN) all
 	TZ=UTC LC_ALL=C $(TEST_BIN) --gtest_brief=1
 
-e2e: all
+e2e: all $(IMPAIR_BRIDGE)
 	tests/e2e/run_all.sh
 	tests/e2e/ha.sh
+	tests/e2e/impaired.sh
+
+# The impaired lab only (tests/e2e/impaired.sh; part of e2e): loss,
+# duplication, jitter and reordering on every link, ftpalgd (ALG=kernel for
+# the kernel helper's figure).
+e2e-impaired: all $(IMPAIR_BRIDGE)
+	tests/e2e/impaired.sh
+
+# Userspace impairing bridge of the impaired e2e lab (a test tool: not installed).
+$(IMPAIR_BRIDGE): tests/e2e/impair_bridge.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -o $@ $<
 
 # Two gateways with conntrackd failover only (tests/e2e/ha.sh; part of e2e).
 e2e-ha: all

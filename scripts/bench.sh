@@ -381,6 +381,7 @@ write_report() {
     local d
     for d in "${DETAILS[@]}"; do echo "$d"; done
     [[ -f $REPO/bench/analysis.md ]] && cat "$REPO/bench/analysis.md"
+    [[ -f $REPO/bench/impaired.md ]] && cat "$REPO/bench/impaired.md"   # tests/e2e/impaired.sh figures
   } >"$OUT_MD"
   say "wrote $OUT_MD ($((SECONDS - T_BEGIN)) s)"
 }

@@ -19,6 +19,14 @@ curl_opts() { # MODE -> CURL_MODE array
   esac
 }
 
+# CURL_ACTIVE_SMALL=0 (the impaired suite): active-mode curl cases transfer
+# big.bin only, no LIST or hello.txt. curl gives up on an active transfer
+# when the control connection's reply (226) arrives before it could accept
+# the data connection ("Ctrl conn has data while waiting for data conn",
+# error 8): with a small file and frames reordered across the two
+# connections that happens with any ALG (seen with the kernel helper).
+CURL_ACTIVE_SMALL=${CURL_ACTIVE_SMALL:-1}
+
 # What the server must have seen for a client behind MASQUERADE (v4).
 # LOGVAR MODE [pyftpd]
 expect_server_saw_public4() {
@@ -40,20 +48,23 @@ expect_server_saw_public4() {
 # --- A: client behind MASQUERADE -> outside vsftpd (or pyftpdlib) ----------
 # MODE port|eprt|pasv|epsv, SRC grow|shrink, [SERVER vsftpd|pyftpd]
 case_curl_out() {
-  local mode=$1 which=$2 kind=${3:-vsftpd} src host lv rc nrw=0
+  local mode=$1 which=$2 kind=${3:-vsftpd} src host lv rc nrw=0 ndata=2 list=1
   src=$CLI4; [[ $which == grow ]] && src=$CLI4_GROW
   host=$SRV4 lv=SRV4_LOG
   [[ $kind == pyftpd ]] && host=$PYSRV4 lv=PY_LOG
   curl_opts "$mode"
   [[ $mode == port || $mode == eprt ]] && nrw=2
+  if ((nrw > 0 && CURL_ACTIVE_SMALL == 0)); then list=0 nrw=1 ndata=1; fi
   case_begin "curl-$mode-$which${3:+-$3}"
+  local urls=("ftp://$host/" -o "$CASE_DIR/list")
+  ((list == 1)) || urls=()
   cli "${CURL[@]}" "${CURL_MODE[@]}" --interface "$src" \
-    "ftp://$host/" -o "$CASE_DIR/list" "ftp://$host/big.bin" -o "$CASE_DIR/big.bin" \
+    "${urls[@]}" "ftp://$host/big.bin" -o "$CASE_DIR/big.bin" \
     >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
   rc=$?
   expect_rc0 $rc curl
   expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
-  expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
+  ((list == 0)) || expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
   case $mode in
     port) expect_grep "$CASE_DIR/curl.err" "^> PORT ${src//./,}," "client did not send PORT with its own address" ;;
     eprt) expect_grep "$CASE_DIR/curl.err" "^> EPRT \|1\|${src//./\\.}\|" "client did not send EPRT with its own address" ;;
@@ -61,7 +72,7 @@ case_curl_out() {
     epsv) expect_grep "$CASE_DIR/curl.err" '^< 229 ' "client did not get 229" ;;
   esac
   expect_server_saw_public4 "$lv" "$mode" "$kind"
-  case_end 2 "$nrw"
+  case_end "$ndata" "$nrw"
 }
 
 # Two rewrites on one control connection: three URLs, one curl, one session.
@@ -69,13 +80,20 @@ case_two_rewrites() {
   local rc n rw0=0 ex0=0 prom
   case_begin "curl-port-two-rewrites-one-session"
   if [[ $ALG == ftpalgd ]]; then rw0=$(alg_stat rewrites); ex0=$(alg_stat expectations); fi
+  local urls=("ftp://$SRV4/" -o "$CASE_DIR/list" "ftp://$SRV4/hello.txt" -o "$CASE_DIR/hello.txt")
+  ((CURL_ACTIVE_SMALL == 1)) ||
+    urls=("ftp://$SRV4/big.bin" -o "$CASE_DIR/big0.bin" "ftp://$SRV4/big.bin" -o "$CASE_DIR/big1.bin")
   cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" \
-    "ftp://$SRV4/" -o "$CASE_DIR/list" "ftp://$SRV4/hello.txt" -o "$CASE_DIR/hello.txt" \
-    "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+    "${urls[@]}" "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
   rc=$?
   expect_rc0 $rc curl
   expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
-  expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "RETR hello.txt"
+  if ((CURL_ACTIVE_SMALL == 1)); then
+    expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "RETR hello.txt"
+  else
+    expect_sha "$CASE_DIR/big0.bin" "$BIG_SHA" "RETR big.bin (first)"
+    expect_sha "$CASE_DIR/big1.bin" "$BIG_SHA" "RETR big.bin (second)"
+  fi
   n=$(grep -c '^\* Connected to' "$CASE_DIR/curl.err")
   ((n == 1)) || fail "curl opened $n control connections, expected 1"
   # All PORTs of one session are logged under one vsftpd pid.
@@ -222,15 +240,18 @@ case_dnat_active() {
 
 # --- C: IPv6, client fd00:10::2 behind NAT66 masquerade -> 2001:db8:1::2 ----
 case_v6() {
-  local mode=$1 rc
+  local mode=$1 rc list=1 n=2
+  [[ $mode == eprt ]] && ((CURL_ACTIVE_SMALL == 0)) && list=0 n=1
   case_begin "v6-curl-$mode"
   curl_opts "$mode"
-  cli "${CURL[@]}" -g "${CURL_MODE[@]}" "ftp://[$SRV6]/" -o "$CASE_DIR/list" "ftp://[$SRV6]/big.bin" -o "$CASE_DIR/big.bin" \
+  local urls=("ftp://[$SRV6]/" -o "$CASE_DIR/list")
+  ((list == 1)) || urls=()
+  cli "${CURL[@]}" -g "${CURL_MODE[@]}" "${urls[@]}" "ftp://[$SRV6]/big.bin" -o "$CASE_DIR/big.bin" \
     >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
   rc=$?
   expect_rc0 $rc curl
   expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
-  expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
+  ((list == 0)) || expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
   expect_log SRV6_LOG "Client \"$GW_PUB6\"" "server did not see the NAT66 address as peer"
   expect_no_log SRV6_LOG 'fd00:' "server saw the ULA address"
   if [[ $mode == eprt ]]; then
@@ -240,7 +261,7 @@ case_v6() {
     [[ -s $CASE_DIR/eprt-addrs ]] || fail "server received no EPRT |2|"
     "$PY" -c 'import ipaddress,sys; a={str(ipaddress.ip_address(l.strip())) for l in open(sys.argv[1])}; sys.exit(a != {sys.argv[2]})' \
       "$CASE_DIR/eprt-addrs" "$GW_PUB6" || fail "server received EPRT |2| with $(tr '\n' ' ' <"$CASE_DIR/eprt-addrs"), expected only $GW_PUB6"
-    case_end 2 2
+    case_end "$n" "$n"
   else
     expect_grep "$CASE_DIR/curl.err" '^< 229 ' "client did not get 229"
     case_end 2 0

@@ -28,6 +28,21 @@
 #
 # Knobs (environment): ALG=ftpalgd|kernel, FTPALGD_ARGS (extra daemon args),
 # E2E_KEEP=1 (keep the temp dir), E2E_VERBOSE=1.
+#
+# Impaired lab (opt-in, LAB_IMPAIR=1; tests/e2e/impaired.sh): the same
+# namespaces and addresses, but each of the three links (cli-lan, srv-pub,
+# dmz-dmz) runs through build/tests/impair_bridge in a fifth namespace
+# "fa<pid>-imp" (two veths per link, AF_PACKET), which drops, duplicates and
+# delays (reorders) TCP frames in both directions; the end hosts (cli, srv,
+# dmz) also drop TCP at random in INPUT and OUTPUT (iptables statistic).
+#   cli eth0 <-> cl0 [imp: impair_bridge] cl1 <-> gw lan
+#   srv eth0 <-> sv0 [imp: impair_bridge] sv1 <-> gw pub
+#   dmz eth0 <-> dz0 [imp: impair_bridge] dz1 <-> gw dmz
+# Profile knobs: IMPAIR_LOSS, IMPAIR_DUP (per bridge and direction),
+# IMPAIR_DELAY_MIN_US / IMPAIR_DELAY_MAX_US (per frame, uniform: jitter that
+# reorders), IMPAIR_HOST_LOSS (each end host, INPUT and OUTPUT). The bridges
+# start with impair_start SEED (one derived seed per link) and stop with
+# impair_stop (their counters go to $T/impair.log).
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=${REPO:-$(cd "$E2E_LIB_DIR/../.." && pwd)}
@@ -41,8 +56,18 @@ export FTPALGD_DEFAULT_CONFIG=${FTPALGD_DEFAULT_CONFIG:-}
 export LC_ALL=C
 
 P=${E2E_PREFIX:-fa$$}
-NS_CLI=$P-cli NS_GW=$P-gw NS_SRV=$P-srv NS_DMZ=$P-dmz
+NS_CLI=$P-cli NS_GW=$P-gw NS_SRV=$P-srv NS_DMZ=$P-dmz NS_IMP=$P-imp
 LAB_NS=("$NS_CLI" "$NS_GW" "$NS_SRV" "$NS_DMZ")
+LAB_IMPAIR=${LAB_IMPAIR:-0}
+if ((LAB_IMPAIR == 1)); then LAB_NS+=("$NS_IMP"); fi
+IMPAIR_BRIDGE=${IMPAIR_BRIDGE:-$REPO/build/tests/impair_bridge}
+# Default profile: about 3 % loss end to end in each direction (0.5 % at each
+# end host, 1 % on each of the two links a packet crosses), about 2 %
+# duplicated, 0-10 ms of jitter per link.
+IMPAIR_LOSS=${IMPAIR_LOSS:-0.01} IMPAIR_DUP=${IMPAIR_DUP:-0.01}
+IMPAIR_DELAY_MIN_US=${IMPAIR_DELAY_MIN_US:-0} IMPAIR_DELAY_MAX_US=${IMPAIR_DELAY_MAX_US:-10000}
+IMPAIR_HOST_LOSS=${IMPAIR_HOST_LOSS:-0.005}
+IMPAIR_PIDS=()
 T=""                           # temp dir, set by lab_up
 LAB_PIDS=()                    # every long-running process we started
 ALG_PID=""
@@ -78,9 +103,13 @@ lab_up() {
       net.ipv6.conf.default.accept_ra=0 >/dev/null
   done
   # veths are created directly inside the namespaces (never in the root ns).
-  ip -n "$NS_CLI" link add eth0 type veth peer name lan netns "$NS_GW"
-  ip -n "$NS_SRV" link add eth0 type veth peer name pub netns "$NS_GW"
-  ip -n "$NS_DMZ" link add eth0 type veth peer name dmz netns "$NS_GW"
+  if ((LAB_IMPAIR == 1)); then
+    impair_links || die "impaired lab: link setup failed"
+  else
+    ip -n "$NS_CLI" link add eth0 type veth peer name lan netns "$NS_GW"
+    ip -n "$NS_SRV" link add eth0 type veth peer name pub netns "$NS_GW"
+    ip -n "$NS_DMZ" link add eth0 type veth peer name dmz netns "$NS_GW"
+  fi
 
   ip -n "$NS_CLI" addr add $CLI4/24 dev eth0
   ip -n "$NS_CLI" addr add $CLI4_GROW/24 dev eth0
@@ -108,6 +137,7 @@ lab_up() {
 
   gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 >/dev/null
   fw_up || die "firewall setup failed"
+  if ((LAB_IMPAIR == 1)); then impair_hosts_up || die "impaired lab: end-host loss rules failed"; fi
   gw sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=0 >/dev/null ||
     die "cannot set nf_conntrack_tcp_be_liberal=0 in the gateway namespace"
 
@@ -123,10 +153,103 @@ lab_up() {
       ip -n "$ns" -o link show eth0 | grep LOWER_UP >/dev/null || down=1
     done
     ip -n "$NS_GW" -o link show | grep -E ': (lan|pub|dmz)@' | grep -v LOWER_UP >/dev/null && down=1
+    if ((LAB_IMPAIR == 1)); then
+      ip -n "$NS_IMP" -o link show | grep -E ': (cl|sv|dz)[01]@' | grep -v LOWER_UP >/dev/null && down=1
+    fi
     ((down == 0)) && return 0
     sleep 0.1
   done
   die "lab links did not come up"
+}
+
+# --------------------------------------------------------- impaired lab --
+# Each link NS1:IF1 <-> NS2:IF2 becomes NS1:IF1 <-> imp:TAG0, imp:TAG1 <->
+# NS2:IF2; impair_bridge copies frames between TAG0 and TAG1. The imp
+# namespace has no addresses and no IPv6 (it sends nothing of its own).
+# Offloads are off on all twelve veths: with tx checksum offload a forwarded
+# frame would carry a partial checksum, with TSO/GSO/GRO frames beyond the MTU.
+IMPAIR_LINKS=("$NS_CLI:eth0:$NS_GW:lan:cl" "$NS_SRV:eth0:$NS_GW:pub:sv" "$NS_DMZ:eth0:$NS_GW:dmz:dz")
+impair_links() {
+  local l ns1 if1 ns2 if2 tag ns dev
+  command -v ethtool >/dev/null || { log "e2e: ethtool missing (scripts/install-deps.sh --e2e)"; return 1; }
+  ip netns exec "$NS_IMP" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+    >/dev/null || return 1
+  for l in "${IMPAIR_LINKS[@]}"; do
+    IFS=: read -r ns1 if1 ns2 if2 tag <<<"$l"
+    ip -n "$ns1" link add "$if1" type veth peer name "${tag}0" netns "$NS_IMP" || return 1
+    ip -n "$ns2" link add "$if2" type veth peer name "${tag}1" netns "$NS_IMP" || return 1
+    for dev in "$ns1:$if1" "$ns2:$if2" "$NS_IMP:${tag}0" "$NS_IMP:${tag}1"; do
+      ns=${dev%%:*}
+      ip netns exec "$ns" ethtool -K "${dev#*:}" tx off rx off tso off gso off gro off >/dev/null 2>&1 ||
+        { log "e2e: ethtool -K ${dev#*:} (in $ns) failed"; return 1; }
+    done
+    ip -n "$NS_IMP" link set "${tag}0" up && ip -n "$NS_IMP" link set "${tag}1" up || return 1
+  done
+}
+
+# Random loss at the end hosts, both directions (TCP only, so neighbour
+# discovery and ARP are not slowed down). The kernel's own random numbers:
+# not reproducible from the bridges' seed.
+impair_hosts_up() {
+  local ns ipt ch
+  [[ $IMPAIR_HOST_LOSS == 0 || $IMPAIR_HOST_LOSS == 0.0 ]] && return 0
+  for ns in "$NS_CLI" "$NS_SRV" "$NS_DMZ"; do
+    for ipt in iptables ip6tables; do
+      for ch in INPUT OUTPUT; do
+        ip netns exec "$ns" $ipt -w -A $ch -p tcp -m statistic --mode random --probability "$IMPAIR_HOST_LOSS" \
+          -m comment --comment fa-imp-loss -j DROP || return 1
+      done
+    done
+  done
+}
+# Packets dropped so far by the end hosts' loss rules (all three hosts).
+impair_host_drops() {
+  local ns
+  for ns in "$NS_CLI" "$NS_SRV" "$NS_DMZ"; do
+    { ip netns exec "$ns" iptables -w -vxnL; ip netns exec "$ns" ip6tables -w -vxnL; } 2>/dev/null
+  done | awk 'index($0, "/* fa-imp-loss */") { s += $1 } END { print s + 0 }'
+}
+
+# impair_start SEED: one bridge per link, seeds SEED*4+1..3; waits (bounded)
+# until each has bound its sockets. Not in LAB_PIDS: bridges are restarted
+# for every run, and a stale PID there could be reused by another process.
+impair_start() {
+  local seed=$1 l tag k=0 pid i logf
+  ((LAB_IMPAIR == 1)) || return 0
+  [[ -x $IMPAIR_BRIDGE ]] || { log "e2e: $IMPAIR_BRIDGE missing (make $IMPAIR_BRIDGE)"; return 1; }
+  impair_stop
+  for l in "${IMPAIR_LINKS[@]}"; do
+    tag=${l##*:} k=$((k + 1))
+    logf=$T/impair-$tag.out
+    : >"$logf"
+    ip netns exec "$NS_IMP" "$IMPAIR_BRIDGE" --a "${tag}0" --b "${tag}1" --name "$tag" --seed "$((seed * 4 + k))" \
+      --loss "$IMPAIR_LOSS" --dup "$IMPAIR_DUP" --delay-min-us "$IMPAIR_DELAY_MIN_US" \
+      --delay-max-us "$IMPAIR_DELAY_MAX_US" </dev/null >"$logf" 2>&1 &
+    pid=$!
+    IMPAIR_PIDS+=("$pid")
+    for ((i = 0; i < 50; i++)); do
+      grep -q ': ready$' "$logf" && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    grep -q ': ready$' "$logf" || { log "e2e: impair_bridge $tag did not start:"; cat "$logf" >&2; return 1; }
+  done
+}
+
+# Stop the bridges (SIGTERM: they print their counters), append the counters
+# to $T/impair.log, and keep the last ones in IMPAIR_LAST.
+IMPAIR_LAST=""
+impair_stop() {
+  local pid tag
+  ((${#IMPAIR_PIDS[@]} > 0)) || return 0
+  for pid in "${IMPAIR_PIDS[@]}"; do stop_pid "$pid" TERM; done
+  IMPAIR_PIDS=()
+  IMPAIR_LAST=""
+  for tag in cl sv dz; do
+    [[ -f $T/impair-$tag.out ]] || continue
+    IMPAIR_LAST+=$(grep -E ' (->|<-) ' "$T/impair-$tag.out")$'\n'
+  done
+  printf '%s' "$IMPAIR_LAST" >>"$T/impair.log"
 }
 
 # Gateway firewall required by the issue. Rules carry comments so counters can
@@ -363,6 +486,7 @@ lab_down() {
   [[ $LAB_IS_UP == 1 ]] || return $rc
   LAB_IS_UP=0
   [[ -n ${T:-} && -d $T ]] && alg_stop
+  impair_stop
   for pid in "${LAB_PIDS[@]}"; do stop_pid "$pid" TERM; done
   LAB_PIDS=()
   netns_delete "${LAB_NS[@]}"
@@ -418,7 +542,7 @@ PASS_N=0 FAIL_N=0 FAILED_CASES=()
 fail() { CASE_ERR+=("$*"); }
 
 case_begin() { # NAME
-  CASE=$1 CASE_ERR=() CASE_T0=$(date +%s.%N)
+  CASE=$1${CASE_SUFFIX:-} CASE_ERR=() CASE_T0=$(date +%s.%N)
   CASE_DIR=$T/cases/$CASE
   mkdir -p "$CASE_DIR"; chmod 755 "$CASE_DIR"
   S_REL=$(fw_count fa-related) S_INV=$(fw_count fa-invalid) S_INV_IN=$(fw_count_input_invalid)
