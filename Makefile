@@ -249,6 +249,7 @@ INSTALL        ?= install
 MAN1 := man/ftpalg-replay.1
 MAN8 := man/ftpalgd.8 man/ftpalg-rules.8
 DOCS := README.md BENCHMARKS.md
+GUIDES := $(wildcard docs/*.md)
 
 .PHONY: install uninstall deb packaging-test
 install: all
@@ -263,6 +264,8 @@ install: all
 	  dist/ftpalgd.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -d $(DESTDIR)$(DOCDIR)/docs
+	$(INSTALL) -m 0644 $(GUIDES) $(DESTDIR)$(DOCDIR)/docs/
 	@for f in ftpalg/ftpalgd.conf:dist/ftpalgd.conf default/ftpalgd:dist/ftpalgd.default; do \
 	  dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; src=$${f#*:}; \
 	  if [ -e "$$dst" ]; then echo "install: kept existing $$dst"; \
@@ -275,7 +278,8 @@ uninstall:
 	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 	  $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service \
-	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS))
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS) $(GUIDES))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs 2>/dev/null
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@for f in ftpalg/ftpalgd.conf:dist/ftpalgd.conf default/ftpalgd:dist/ftpalgd.default; do \
 	  dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; src=$${f#*:}; \

@@ -24,6 +24,7 @@ expected="0755 $P/bin/ftpalg-replay
 0644 $P/lib/systemd/system/ftpalgd.service
 0644 $P/share/doc/ftpalg/BENCHMARKS.md
 0644 $P/share/doc/ftpalg/README.md
+$(for g in docs/*.md; do echo "0644 $P/share/doc/ftpalg/$g"; done)
 0644 $P/share/man/man1/ftpalg-replay.1
 0644 $P/share/man/man8/ftpalg-rules.8
 0644 $P/share/man/man8/ftpalgd.8
