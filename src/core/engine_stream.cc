@@ -167,6 +167,9 @@ uint32_t Engine::Impl::HandlePayload(Session* s, Direction d, uint32_t seg_seq,
     *whole = false;
     return out_start;
   }
+  // Only old bytes: nothing new may follow them in this packet (kept bytes
+  // at the stream's end would land at the wrong positions).
+  if (SeqLt(seg_end, emitted_end)) return out_start;
   const uint16_t held = tracker.HeldLine(st);
   size_t n = 0;
   uint32_t w_seq = st.next_seq;

@@ -182,6 +182,8 @@ def pipeline(a):
             if not line:
                 break
             codes[line[:3]] = codes.get(line[:3], 0) + 1
+            if not line.startswith(b"200"):
+                print("REPLY %r" % line, flush=True)
         s.sendall(b"QUIT\r\n")
         f.readline()
     except OSError as e:
