@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/stats_report.h"
 
-#include <charconv>
 #include <utility>
 
 #include "daemon/options.h"
@@ -339,37 +338,6 @@ std::string FormatStatsPrometheus(const StatsSnapshot& s) {
     }
   }
   return out;
-}
-
-KernelQueueStats ParseKernelQueue(std::string_view text, uint16_t queue) {
-  KernelQueueStats k;
-  k.queue = queue;
-  // Fields: queue_num portid waiting copy_mode copy_range queue_dropped
-  // user_dropped id_sequence 1.
-  for (int rows = 0; rows < 65536 && !text.empty(); ++rows) {
-    const size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    uint64_t f[7] = {};
-    size_t got = 0;
-    const char* p = line.data();
-    const char* end = line.data() + line.size();
-    while (got < 7) {
-      while (p < end && *p == ' ') ++p;
-      const auto [next, ec] = std::from_chars(p, end, f[got]);
-      if (ec != std::errc() || (next < end && *next != ' ')) break;
-      p = next;
-      ++got;
-    }
-    if (got < 7 || f[0] != queue) continue;
-    k.bound = true;
-    k.portid = static_cast<uint32_t>(f[1]);
-    k.waiting = static_cast<uint32_t>(f[2]);
-    k.queue_dropped = static_cast<uint32_t>(f[5]);
-    k.user_dropped = static_cast<uint32_t>(f[6]);
-    return k;
-  }
-  return k;
 }
 
 }  // namespace ftpalg
