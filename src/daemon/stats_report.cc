@@ -153,8 +153,7 @@ constexpr std::string_view kSocket = "nfqueue socket";
 constexpr std::string_view kKernel =
     "kernel queues (/proc/net/netfilter/nfnetlink_queue)";
 
-Report Build(const StatsSnapshot& s) {
-  Report r;
+void AddGeneral(const StatsSnapshot& s, Report& r) {
   const std::string general = std::string(kGeneral) + std::string(kVersion);
   r.Add(general, "ftpalg_uptime_seconds", true,
         "Seconds since the daemon started", "uptime_seconds", s.uptime_s);
@@ -168,27 +167,34 @@ Report Build(const StatsSnapshot& s) {
   r.Add(general, "ftpalg_log_lines_suppressed_total", false,
         "Log lines held back by the log rate limit", "log_suppressed",
         s.log_suppressed);
+}
 
-  const auto engine = [&](std::string_view field, uint64_t value) {
-    const std::string_view help = EngineCounterHelp(field);
-    constexpr std::string_view kRefused = "refused_";
-    if (field.substr(0, kRefused.size()) == kRefused) {
-      r.Add(kEngine, "ftpalg_refusals_total", false,
-            "Announcements refused or left unrewritten, by reason",
-            std::string(field), value,
-            {{"reason", std::string(field.substr(kRefused.size()))}});
-    } else if (field == "refused") {
-      r.Add(kEngine, "ftpalg_refused_announcements_total", false, help,
-            std::string(field), value);
-    } else {
-      r.Add(kEngine, "ftpalg_" + std::string(field) + "_total", false, help,
-            std::string(field), value);
-    }
-  };
-#define FTPALG_STATS_REPORT(name) engine(#name, s.engine.name);
+// Refusal reasons share one metric, labelled by reason.
+void AddEngineCounter(std::string_view field, uint64_t value, Report& r) {
+  const std::string_view help = EngineCounterHelp(field);
+  constexpr std::string_view kRefused = "refused_";
+  if (field.substr(0, kRefused.size()) == kRefused) {
+    r.Add(kEngine, "ftpalg_refusals_total", false,
+          "Announcements refused or left unrewritten, by reason",
+          std::string(field), value,
+          {{"reason", std::string(field.substr(kRefused.size()))}});
+  } else if (field == "refused") {
+    r.Add(kEngine, "ftpalg_refused_announcements_total", false, help,
+          std::string(field), value);
+  } else {
+    r.Add(kEngine, "ftpalg_" + std::string(field) + "_total", false, help,
+          std::string(field), value);
+  }
+}
+
+void AddEngine(const StatsSnapshot& s, Report& r) {
+#define FTPALG_STATS_REPORT(name) AddEngineCounter(#name, s.engine.name, r);
   FTPALG_STATS(FTPALG_STATS_REPORT)
 #undef FTPALG_STATS_REPORT
+}
 
+// Errors share one metric, labelled by errno.
+void AddPlane(const StatsSnapshot& s, Report& r) {
   constexpr size_t kPlaneHelpN = sizeof(kPlaneHelp) / sizeof(kPlaneHelp[0]);
   for (const PlaneCounter& c : s.plane) {
     const std::string_view name = c.name;
@@ -210,8 +216,9 @@ Report Build(const StatsSnapshot& s) {
             text, c.value);
     }
   }
+}
 
-  const QueueCounters& q = s.nfqueue;
+void AddSocket(const QueueCounters& q, Report& r) {
   const std::pair<const char*, uint64_t> socket_counts[] = {
       {"received", q.received}, {"accepted", q.accepted},
       {"modified", q.modified}, {"dropped", q.dropped},
@@ -242,8 +249,10 @@ Report Build(const StatsSnapshot& s) {
           std::string("nfqueue_") + error_names[i], socket_errors[i].second,
           {{"kind", socket_errors[i].first}});
   }
+}
 
-  for (const KernelQueueStats& k : s.queues) {
+void AddKernelQueues(const std::vector<KernelQueueStats>& queues, Report& r) {
+  for (const KernelQueueStats& k : queues) {
     const std::string prefix = "queue" + std::to_string(k.queue) + "_";
     const Labels l = {{"queue", std::to_string(k.queue)}};
     r.Add(kKernel, "ftpalg_queue_bound", true,
@@ -260,6 +269,16 @@ Report Build(const StatsSnapshot& s) {
           "Packets the netlink socket could not take (receive buffer full)",
           prefix + "user_dropped", k.user_dropped, l);
   }
+}
+
+// Every metric family in the order both formats print them.
+Report Build(const StatsSnapshot& s) {
+  Report r;
+  AddGeneral(s, r);
+  AddEngine(s, r);
+  AddPlane(s, r);
+  AddSocket(s.nfqueue, r);
+  AddKernelQueues(s.queues, r);
   return r;
 }
 
