@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <type_traits>
 
 #include "adapters/stderr_logger.h"
 
@@ -12,6 +13,8 @@ namespace {
 
 constexpr size_t kMaxControlPorts = 16;
 constexpr size_t kMaxInside = 64;
+// Sessions and expectations the engine may be asked to track.
+constexpr uint64_t kMaxTable = 16u * 1024 * 1024;
 // A unix socket path fits in sockaddr_un (108 bytes with its NUL).
 constexpr size_t kMaxSocketPath = 107;
 
@@ -30,61 +33,44 @@ bool ParseBounded(std::string_view text, uint64_t min, uint64_t max,
   return true;
 }
 
-// The value as a number within [min, max], or false with the error set.
-bool Number(const OptionUse& use, uint64_t min, uint64_t max, uint64_t* n) {
-  if (ParseBounded(use.value, min, max, n)) return true;
-  *use.error = "--" + std::string(use.name) + ": " + QuoteOptionValue(use.value) +
-               " is not a number within " + std::to_string(min) + ".." +
-               std::to_string(max);
-  return false;
-}
-
 bool Fail(const OptionUse& use, const std::string& reason) {
   *use.error = reason;
   return false;
 }
 
+// "--NAME: 'VALUE' why".
+bool Refuse(const OptionUse& use, std::string_view why) {
+  return Fail(use, "--" + std::string(use.name) + ": " + QuoteOptionValue(use.value) +
+                       " " + std::string(why));
+}
+
+// The value as a number within [min, max], or false with the error set.
+bool Number(const OptionUse& use, uint64_t min, uint64_t max, uint64_t* n) {
+  if (ParseBounded(use.value, min, max, n)) return true;
+  return Refuse(use, "is not a number within " + std::to_string(min) + ".." +
+                         std::to_string(max));
+}
+
 // --- numbers: engine limits, queues, the log rate ---
 
-bool SetQueue(const OptionUse& use) {
-  uint64_t n = 0;
-  if (!Number(use, 0, 65534, &n)) return false;
-  use.options->queue = static_cast<uint16_t>(n);
-  return true;
-}
+// The integer type a DaemonOptions member holds (plain or optional).
+template <typename T>
+struct IntegerOf {
+  using type = T;
+};
+template <typename T>
+struct IntegerOf<std::optional<T>> {
+  using type = T;
+};
 
-bool SetMaxSessions(const OptionUse& use) {
+// A number within [Min, Max] stored in one member of DaemonOptions.
+template <auto Member, uint64_t Min, uint64_t Max>
+bool SetNumber(const OptionUse& use) {
   uint64_t n = 0;
-  if (!Number(use, 1, 16u * 1024 * 1024, &n)) return false;
-  use.options->max_sessions = static_cast<uint32_t>(n);
-  return true;
-}
-
-bool SetMaxExpectations(const OptionUse& use) {
-  uint64_t n = 0;
-  if (!Number(use, 1, 16u * 1024 * 1024, &n)) return false;
-  use.options->max_expectations = static_cast<uint32_t>(n);
-  return true;
-}
-
-bool SetMaxExpectationsPerSession(const OptionUse& use) {
-  uint64_t n = 0;
-  if (!Number(use, 1, 1024, &n)) return false;
-  use.options->max_expectations_per_session = static_cast<uint16_t>(n);
-  return true;
-}
-
-bool SetQueueMaxlen(const OptionUse& use) {
-  uint64_t n = 0;
-  if (!Number(use, 16, 1u << 20, &n)) return false;
-  use.options->queue_maxlen = static_cast<uint32_t>(n);
-  return true;
-}
-
-bool SetLogRate(const OptionUse& use) {
-  uint64_t n = 0;
-  if (!Number(use, 0, 1000000, &n)) return false;
-  use.options->log_rate = static_cast<uint32_t>(n);
+  if (!Number(use, Min, Max, &n)) return false;
+  auto& field = use.options->*Member;
+  using Integer = typename IntegerOf<std::remove_reference_t<decltype(field)>>::type;
+  field = static_cast<Integer>(n);
   return true;
 }
 
@@ -111,12 +97,10 @@ bool AddControlPort(const OptionUse& use) {
 bool SetPublicIp(const OptionUse& use) {
   const std::optional<IpAddress> a = IpAddress::Parse(use.value);
   if (!a) {
-    return Fail(use, "--public-ip: " + QuoteOptionValue(use.value) +
-                         " is not an IPv4 or IPv6 address");
+    return Refuse(use, "is not an IPv4 or IPv6 address");
   }
   if (a->IsV4Mapped()) {
-    return Fail(use, "--public-ip: " + QuoteOptionValue(use.value) +
-                         " is IPv4-mapped IPv6: give the IPv4 address");
+    return Refuse(use, "is IPv4-mapped IPv6: give the IPv4 address");
   }
   const bool v4 = a->family == Family::kV4;
   bool& seen = v4 ? use.pass.public_v4_seen : use.pass.public_v6_seen;
@@ -132,8 +116,7 @@ bool SetPublicIp(const OptionUse& use) {
 bool AddInside(const OptionUse& use) {
   const std::optional<Cidr> c = Cidr::Parse(use.value);
   if (!c) {
-    return Fail(use, "--inside: " + QuoteOptionValue(use.value) +
-                         " is not an address/prefix");
+    return Refuse(use, "is not an address/prefix");
   }
   std::vector<Cidr>& inside = use.options->inside;
   if (!use.pass.inside_seen) inside.clear();
@@ -147,36 +130,43 @@ bool AddInside(const OptionUse& use) {
 
 // --- choices ---
 
-bool SetMechanism(const OptionUse& use) {
-  if (use.value == "auto") {
-    use.options->mechanism = Mechanism::kAuto;
-  } else if (use.value == "expect") {
-    use.options->mechanism = Mechanism::kExpect;
-  } else if (use.value == "precreate") {
-    use.options->mechanism = Mechanism::kPrecreate;
-  } else {
-    return Fail(use, "--mechanism: " + QuoteOptionValue(use.value) +
-                         " is not one of auto, expect, precreate");
+template <typename Enum>
+struct Choice {
+  std::string_view name;
+  Enum value;
+};
+
+// One of the named choices, or an error that lists them all.
+template <typename Enum, size_t N>
+bool SetChoice(const OptionUse& use, const Choice<Enum> (&choices)[N], Enum* field) {
+  std::string names;
+  for (const Choice<Enum>& c : choices) {
+    if (use.value == c.name) {
+      *field = c.value;
+      return true;
+    }
+    names += (names.empty() ? "" : ", ") + std::string(c.name);
   }
-  return true;
+  return Refuse(use, "is not one of " + names);
+}
+
+bool SetMechanism(const OptionUse& use) {
+  static constexpr Choice<Mechanism> kMechanisms[] = {
+      {"auto", Mechanism::kAuto},
+      {"expect", Mechanism::kExpect},
+      {"precreate", Mechanism::kPrecreate}};
+  return SetChoice(use, kMechanisms, &use.options->mechanism);
+}
+
+bool SetLogTarget(const OptionUse& use) {
+  static constexpr Choice<LogTarget> kTargets[] = {{"stderr", LogTarget::kStderr},
+                                                   {"syslog", LogTarget::kSyslog}};
+  return SetChoice(use, kTargets, &use.options->log_target);
 }
 
 bool SetLogLevel(const OptionUse& use) {
   if (ParseLogLevel(use.value, &use.options->log_level)) return true;
-  return Fail(use, "--log-level: " + QuoteOptionValue(use.value) +
-                       " is not one of debug, info, warn, error");
-}
-
-bool SetLogTarget(const OptionUse& use) {
-  if (use.value == "stderr") {
-    use.options->log_target = LogTarget::kStderr;
-  } else if (use.value == "syslog") {
-    use.options->log_target = LogTarget::kSyslog;
-  } else {
-    return Fail(use, "--log-target: " + QuoteOptionValue(use.value) +
-                         " is not one of stderr, syslog");
-  }
-  return true;
+  return Refuse(use, "is not one of debug, info, warn, error");
 }
 
 // --- names and paths ---
@@ -188,7 +178,7 @@ bool SetUser(const OptionUse& use) {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                 (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
   }
-  if (!ok) return Fail(use, "--user: " + QuoteOptionValue(v) + " is not a user name");
+  if (!ok) return Refuse(use, "is not a user name");
   use.options->user = std::string(v);
   return true;
 }
@@ -200,8 +190,7 @@ bool SetStatsSocket(const OptionUse& use) {
     return true;
   }
   if (v.empty() || v[0] != '/') {
-    return Fail(use, "--stats-socket: " + QuoteOptionValue(v) +
-                         " is not an absolute path (or none)");
+    return Refuse(use, "is not an absolute path (or none)");
   }
   if (v.size() > kMaxSocketPath) {
     return Fail(use, "--stats-socket: path longer than " +
@@ -209,8 +198,7 @@ bool SetStatsSocket(const OptionUse& use) {
   }
   for (char c : v) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return Fail(use, "--stats-socket: " + QuoteOptionValue(v) +
-                           " contains control characters");
+      return Refuse(use, "contains control characters");
     }
   }
   use.options->stats_socket = std::string(v);
@@ -238,15 +226,18 @@ constexpr bool kValue = true, kFlag = false;
 constexpr bool kCommandLineOnly = true, kAnywhere = false;
 
 constexpr OptionSpec kOptions[] = {
-    {"queue", kValue, kAnywhere, SetQueue},
+    {"queue", kValue, kAnywhere, SetNumber<&DaemonOptions::queue, 0, 65534>},
     {"public-ip", kValue, kAnywhere, SetPublicIp},
     {"inside", kValue, kAnywhere, AddInside},
     {"control-port", kValue, kAnywhere, AddControlPort},
-    {"max-sessions", kValue, kAnywhere, SetMaxSessions},
-    {"queue-maxlen", kValue, kAnywhere, SetQueueMaxlen},
-    {"max-expectations", kValue, kAnywhere, SetMaxExpectations},
+    {"max-sessions", kValue, kAnywhere,
+     SetNumber<&DaemonOptions::max_sessions, 1, kMaxTable>},
+    {"queue-maxlen", kValue, kAnywhere,
+     SetNumber<&DaemonOptions::queue_maxlen, 16, 1u << 20>},
+    {"max-expectations", kValue, kAnywhere,
+     SetNumber<&DaemonOptions::max_expectations, 1, kMaxTable>},
     {"max-expectations-per-session", kValue, kAnywhere,
-     SetMaxExpectationsPerSession},
+     SetNumber<&DaemonOptions::max_expectations_per_session, 1, 1024>},
     {"mechanism", kValue, kAnywhere, SetMechanism},
     {"log-level", kValue, kAnywhere, SetLogLevel},
     {"fail-closed", kFlag, kAnywhere, SetFlag<&DaemonOptions::fail_closed>},
@@ -254,7 +245,8 @@ constexpr OptionSpec kOptions[] = {
     {"no-batch", kFlag, kAnywhere, SetFlag<&DaemonOptions::no_batch>},
     {"user", kValue, kAnywhere, SetUser},
     {"log-target", kValue, kAnywhere, SetLogTarget},
-    {"log-rate", kValue, kAnywhere, SetLogRate},
+    {"log-rate", kValue, kAnywhere,
+     SetNumber<&DaemonOptions::log_rate, 0, 1000000>},
     {"stats-socket", kValue, kAnywhere, SetStatsSocket},
     {"config", kValue, kCommandLineOnly, SetConfigFile},
     {"check", kFlag, kCommandLineOnly, SetFlag<&DaemonOptions::check>},
