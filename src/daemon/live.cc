@@ -2,7 +2,6 @@
 #include "daemon/live.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -11,16 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
-#include <sstream>
+#include <memory>
 
-#include "daemon/conntrack_probe.h"
+#include "daemon/config_file.h"
 #include "daemon/control_socket.h"
+#include "daemon/kernel_queue.h"
+#include "daemon/plane_setup.h"
 #include "daemon/privileges.h"
+#include "daemon/queue_handler.h"
 #include "daemon/stats_report.h"
+#include "ftpalg/engine.h"
 #include "ftpalg/stats.h"
 
 namespace ftpalg {
@@ -28,17 +28,18 @@ namespace {
 
 constexpr size_t kBurst = 256;         // messages per wakeup
 constexpr size_t kDrainBudget = 4096;  // messages read at shutdown
-constexpr size_t kMaxConfigBytes = 1024 * 1024;
 
 class UniqueFd {
  public:
   explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
+  ~UniqueFd() { reset(); }
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
   int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
 
  private:
   int fd_;
@@ -51,174 +52,6 @@ uint64_t MonotonicMs() {
          static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
 }
 
-constexpr const char* kQueueStats = "/proc/net/netfilter/nfnetlink_queue";
-// Opened before privileges are dropped: once the daemon is another user (and
-// not dumpable), /proc/self/net is no longer readable by it.
-int g_queue_stats_fd = -1;
-
-KernelQueueStats ReadKernelQueue(uint16_t queue) {
-  std::string text;
-  if (g_queue_stats_fd >= 0 && lseek(g_queue_stats_fd, 0, SEEK_SET) == 0) {
-    char buf[4096];
-    ssize_t n = 0;
-    while (text.size() < (1u << 20) &&
-           (n = read(g_queue_stats_fd, buf, sizeof(buf))) > 0) {
-      text.append(buf, static_cast<size_t>(n));
-    }
-  } else {
-    std::ifstream file(kQueueStats);
-    text.assign(std::istreambuf_iterator<char>(file), {});
-  }
-  return ParseKernelQueue(text, queue);
-}
-
-std::string KernelQueueText(uint16_t queue) {
-  const KernelQueueStats k = ReadKernelQueue(queue);
-  if (!k.bound) return "q" + std::to_string(queue) + "=unbound";
-  return "q" + std::to_string(queue) + " portid=" + std::to_string(k.portid) +
-         " waiting=" + std::to_string(k.waiting) +
-         " kernel_dropped=" + std::to_string(k.queue_dropped) +
-         " user_dropped=" + std::to_string(k.user_dropped);
-}
-
-// Why binding a queue failed, in operator words.
-std::string BindError(uint16_t queue, int err, uint32_t own_portid) {
-  std::string s = "cannot bind NFQUEUE queue " + std::to_string(queue) + ": " +
-                  std::strerror(err);
-  if (err == EPERM) {
-    const KernelQueueStats k = ReadKernelQueue(queue);
-    if (k.bound && k.portid != own_portid) {
-      s += ": the queue is already bound by netlink port " +
-           std::to_string(k.portid) + " (another ftpalgd or NFQUEUE consumer?)";
-    } else {
-      s += ": needs CAP_NET_ADMIN (run as root or grant the capability)";
-    }
-  } else if (err == EBUSY) {
-    s += ": the queue is already bound (another ftpalgd?)";
-  }
-  return s;
-}
-
-// Reads a config file whole (at most 1 MiB). false + *err (errno) + *error.
-bool ReadFileBounded(const std::string& path, std::string* text, int* err,
-                     std::string* error) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  *err = fd < 0 ? errno : 0;
-  if (fd >= 0) {
-    char buf[8192];
-    ssize_t n = 0;
-    text->clear();
-    while (text->size() <= kMaxConfigBytes &&
-           (n = read(fd, buf, sizeof(buf))) > 0) {
-      text->append(buf, static_cast<size_t>(n));
-    }
-    if (n < 0) *err = errno;
-    close(fd);
-  }
-  if (*err != 0) {
-    *error = "cannot read config file '" + EscapeForLog(path, 200) +
-             "': " + std::strerror(*err);
-    return false;
-  }
-  if (text->size() > kMaxConfigBytes) {
-    *error = path + ": config file larger than 1 MiB";
-    return false;
-  }
-  return true;
-}
-
-std::string RunCommand(const std::string& command, int* status) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) {
-    *status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0 && out.size() < (8u << 20)) {
-    out.append(buf, n);
-  }
-  *status = pclose(p);
-  return out;
-}
-
-constexpr const char* kPathPrefix =
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ";
-
-
-}  // namespace
-
-
-Decision QueueHandler::OnPacket(const nfq::QueuedPacket& meta,
-                                PacketBuffer& packet, uint64_t now_ms) {
-  if (meta.queue == control_queue_) return engine_.Process(packet, now_ms);
-  if (meta.queue == data_queue_) {
-    ++data_syns_;
-    plane_.OnDataSyn(packet.data, packet.len, now_ms);
-    return Decision{};
-  }
-  ++unknown_queue_;
-  return Decision{};
-}
-
-PlaneOptions MakePlaneOptions(const DaemonOptions& o) {
-  PlaneOptions p;
-  p.public_v4 = o.public_v4;
-  p.public_v6 = o.public_v6;
-  switch (o.mechanism) {
-    case Mechanism::kAuto: p.mechanism = PlaneOptions::Mechanism::kAuto; break;
-    case Mechanism::kExpect: p.mechanism = PlaneOptions::Mechanism::kExpect; break;
-    case Mechanism::kPrecreate:
-      p.mechanism = PlaneOptions::Mechanism::kPrecreate;
-      break;
-  }
-  p.max_expectations = MakeEngineConfig(o).max_expectations;
-  p.expectation_timeout_s = MakeEngineConfig(o).expectation_timeout_s;
-  return p;
-}
-
-std::string DefaultConfigPath() {
-  if (const char* env = std::getenv("FTPALGD_DEFAULT_CONFIG")) return env;
-  return FTPALG_DEFAULT_CONFIG;
-}
-
-bool LoadOptions(const std::vector<std::string>& args, DaemonOptions* out,
-                 std::string* error) {
-  const std::vector<std::string_view> views(args.begin(), args.end());
-  DaemonOptions cli;
-  if (!ParseArgs(views, &cli, error)) return false;
-  if (cli.help || cli.version) {
-    *out = cli;
-    return true;
-  }
-  // A named file must exist; the default one may be missing.
-  const bool named = !cli.config_file.empty();
-  std::string path = named ? cli.config_file : DefaultConfigPath();
-  DaemonOptions merged;
-  if (!path.empty()) {
-    std::string text;
-    int err = 0;
-    if (ReadFileBounded(path, &text, &err, error)) {
-      if (!ParseConfigText(path, text, &merged, error)) return false;
-    } else if (named || err != ENOENT) {
-      return false;
-    } else {
-      path.clear();
-    }
-  }
-  if (!ParseArgs(views, &merged, error)) return false;
-  merged.config_file = path;
-  if (const std::string e = CheckOptionCombination(merged); !e.empty()) {
-    *error = e;
-    return false;
-  }
-  *out = merged;
-  return true;
-}
-
-namespace {
-
 class Daemon {
  public:
   Daemon(const std::vector<std::string>& args, const DaemonOptions& options,
@@ -227,6 +60,18 @@ class Daemon {
   int Run();
 
  private:
+  // The start-up steps, in order; each logs why it failed and returns false
+  // when the daemon cannot start (exit status 1).
+  bool BlockSignalsAndStartTimer();
+  bool BindQueues();
+  bool OpenPlane();
+  bool OpenLateSocketsAndDropPrivileges();
+  void StartEngine();
+  // Until a signal says stop (0) or poll fails (1): the exit status.
+  int PollLoop();
+  void OnTimer();
+  void Shutdown();
+
   void Info(const std::string& s) { logger_.Log(LogLevel::kInfo, s); }
   void Error(const std::string& s) { logger_.Log(LogLevel::kError, s); }
   void LogCounters();
@@ -244,6 +89,9 @@ class Daemon {
   StderrLogger& logger_;
   Stats stats_;
   EngineConfig config_;
+  UniqueFd sig_fd_;
+  UniqueFd timer_fd_;
+  KernelQueueReader queue_stats_;
   std::unique_ptr<ConntrackPlane> plane_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<NfqueueSocket> socket_;
@@ -264,7 +112,7 @@ StatsSnapshot Daemon::Snapshot() const {
   s.plane = plane_->CounterList();
   s.nfqueue = socket_->counters();
   for (uint16_t q : {options_.queue, options_.data_queue()}) {
-    s.queues.push_back(ReadKernelQueue(q));
+    s.queues.push_back(queue_stats_.Read(q));
   }
   return s;
 }
@@ -327,7 +175,7 @@ void Daemon::OpenControlSocket() {
 void Daemon::CheckQueueOverflow() {
   const uint16_t queues[2] = {options_.queue, options_.data_queue()};
   for (int i = 0; i < 2; ++i) {
-    const KernelQueueStats k = ReadKernelQueue(queues[i]);
+    const KernelQueueStats k = queue_stats_.Read(queues[i]);
     const KernelQueueStats& last = last_queue_[i];
     if (k.bound && last.bound && k.portid == last.portid) {
       const std::string q = "queue " + std::to_string(queues[i]);
@@ -361,8 +209,8 @@ void Daemon::LogCounters() {
        stats_.ToString(/*nonzero_only=*/true));
   Info("counters: " + socket_->counters().ToString() +
        " log_suppressed=" + std::to_string(logger_.suppressed_total()));
-  Info("counters: kernel " + KernelQueueText(options_.queue) + "; " +
-       KernelQueueText(options_.data_queue()));
+  Info("counters: kernel " + queue_stats_.Text(options_.queue) + "; " +
+       queue_stats_.Text(options_.data_queue()));
   Info("counters: " + plane_->Counters());
 }
 
@@ -428,37 +276,50 @@ int Daemon::Run() {
     Error("invalid configuration: " + e);
     return 2;
   }
+  if (!BlockSignalsAndStartTimer() || !BindQueues() || !OpenPlane() ||
+      !OpenLateSocketsAndDropPrivileges()) {
+    return 1;  // closing the socket unbinds the queues
+  }
+  StartEngine();
+  const int status = PollLoop();
+  Shutdown();
+  return status;
+}
 
-  // Signals arrive through a signalfd, read in the loop.
+// Signals arrive through a signalfd, read in the loop.
+bool Daemon::BlockSignalsAndStartTimer() {
   sigset_t mask;
   sigemptyset(&mask);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&mask, s);
   if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0) {
     Error(std::string("sigprocmask: ") + std::strerror(errno));
-    return 1;
+    return false;
   }
   signal(SIGPIPE, SIG_IGN);
-  UniqueFd sig_fd(signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
-  UniqueFd timer_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-  if (sig_fd.get() < 0 || timer_fd.get() < 0) {
+  sig_fd_.reset(signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  timer_fd_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (sig_fd_.get() < 0 || timer_fd_.get() < 0) {
     Error(std::string("signalfd/timerfd: ") + std::strerror(errno));
-    return 1;
+    return false;
   }
   struct itimerspec tick {};
   tick.it_interval.tv_sec = 1;
   tick.it_value.tv_sec = 1;
-  timerfd_settime(timer_fd.get(), 0, &tick, nullptr);
+  timerfd_settime(timer_fd_.get(), 0, &tick, nullptr);
+  return true;
+}
 
+bool Daemon::BindQueues() {
   std::string error;
   if (!CheckPrivileges(options_.user, &error)) {
     Error(error);
-    return 1;
+    return false;
   }
   int error_number = 0;
   socket_ = NfqueueSocket::Open(logger_, &error, &error_number);
   if (!socket_) {
     Error(error);
-    return 1;
+    return false;
   }
   socket_->set_batching(!options_.no_batch);
   for (uint16_t q : {options_.queue, options_.data_queue()}) {
@@ -470,26 +331,39 @@ int Daemon::Run() {
     if (rc != 0) {
       Error(BindError(q, rc, socket_->portid()));
       if (q != options_.queue) socket_->Unbind(options_.queue);
-      return 1;
+      return false;
     }
   }
-  // Queues first: a missing capability or a busy queue is the clearest
-  // error. Packets queued meanwhile wait in the socket for the loop.
+  return true;
+}
+
+// Queues first: a missing capability or a busy queue is the clearest
+// error. Packets queued meanwhile wait in the socket for the loop.
+bool Daemon::OpenPlane() {
+  std::string error;
   plane_ = ConntrackPlane::Open(MakePlaneOptions(options_), logger_, &error);
   if (!plane_) {
     Error("conntrack: " + error);
-    return 1;  // closing the socket unbinds both queues
+    return false;
   }
-  // Every socket is open: keep CAP_NET_ADMIN alone (and leave root).
-  UniqueFd queue_stats(open(kQueueStats, O_RDONLY | O_CLOEXEC));
-  g_queue_stats_fd = queue_stats.get();
+  return true;
+}
+
+// Every socket is open: keep CAP_NET_ADMIN alone (and leave root).
+bool Daemon::OpenLateSocketsAndDropPrivileges() {
+  queue_stats_.OpenEarly();
   OpenControlSocket();
   std::string privileges;
+  std::string error;
   if (!DropPrivileges(options_.user, &privileges, &error)) {
     Error("dropping privileges: " + error);
-    return 1;
+    return false;
   }
   Info("privileges: " + privileges);
+  return true;
+}
+
+void Daemon::StartEngine() {
   engine_ = std::make_unique<Engine>(config_, plane_->sink(), plane_->resolver(),
                                      logger_, stats_);
   handler_ = std::make_unique<QueueHandler>(options_.queue, options_.data_queue(),
@@ -509,14 +383,15 @@ int Daemon::Run() {
   // previous run (or the other gateway, via conntrackd) left in the labels.
   Resync("start-up");
   Info("ready");
+}
 
-  int status = 0;
-  bool stop = false;
+int Daemon::PollLoop() {
   constexpr size_t kMaxFds = 16;
+  bool stop = false;
   while (!stop) {
     struct pollfd fds[kMaxFds] = {{socket_->fd(), POLLIN, 0},
-                                  {sig_fd.get(), POLLIN, 0},
-                                  {timer_fd.get(), POLLIN, 0}};
+                                  {sig_fd_.get(), POLLIN, 0},
+                                  {timer_fd_.get(), POLLIN, 0}};
     size_t nfds = 3;
     int timeout = -1;
     if (control_) {
@@ -527,29 +402,33 @@ int Daemon::Run() {
     if (n < 0) {
       if (errno == EINTR) continue;
       Error(std::string("poll: ") + std::strerror(errno));
-      status = 1;
-      break;
+      return 1;
     }
     if ((fds[0].revents & (POLLIN | POLLERR)) != 0) {
       socket_->ReceiveBurst(*handler_, MonotonicMs(), kBurst);
     }
-    if ((fds[2].revents & POLLIN) != 0) {
-      uint64_t ticks = 0;
-      if (read(timer_fd.get(), &ticks, sizeof(ticks)) < 0) ticks = 0;
-      const uint64_t now = MonotonicMs();
-      engine_->Expire(now);
-      plane_->Expire(now);
-      CheckQueueOverflow();
-      logger_.FlushSuppressed();
-    }
+    if ((fds[2].revents & POLLIN) != 0) OnTimer();
     // After the packets: a stats client never delays them.
     if (control_) control_->OnPoll(fds + 3, nfds - 3, MonotonicMs());
-    if ((fds[1].revents & POLLIN) != 0) stop = HandleSignals(sig_fd.get());
+    if ((fds[1].revents & POLLIN) != 0) stop = HandleSignals(sig_fd_.get());
   }
+  return 0;
+}
 
-  // Packets still waiting would be dropped by the kernel at unbind: handle
-  // what is already in the socket, then unbind (new packets then take the
-  // rules' --queue-bypass), then take down the data-connection state.
+void Daemon::OnTimer() {
+  uint64_t ticks = 0;
+  if (read(timer_fd_.get(), &ticks, sizeof(ticks)) < 0) ticks = 0;
+  const uint64_t now = MonotonicMs();
+  engine_->Expire(now);
+  plane_->Expire(now);
+  CheckQueueOverflow();
+  logger_.FlushSuppressed();
+}
+
+// Packets still waiting would be dropped by the kernel at unbind: handle
+// what is already in the socket, then unbind (new packets then take the
+// rules' --queue-bypass), then take down the data-connection state.
+void Daemon::Shutdown() {
   socket_->ReceiveBurst(*handler_, MonotonicMs(), kDrainBudget);
   for (uint16_t q : {options_.queue, options_.data_queue()}) {
     if (const int rc = socket_->Unbind(q); rc != 0) {
@@ -562,10 +441,9 @@ int Daemon::Run() {
   plane_->RemoveAll();
   LogCounters();
   control_.reset();
-  g_queue_stats_fd = -1;
+  queue_stats_.Close();
   Info("stopped");
   logger_.FlushSuppressed();
-  return status;
 }
 
 }  // namespace
@@ -574,146 +452,6 @@ int RunDaemon(const std::vector<std::string>& args, const DaemonOptions& options
               StderrLogger& logger) {
   Daemon d(args, options, logger);
   return d.Run();
-}
-
-int RunCheck(const DaemonOptions& options, std::FILE* out) {
-  bool ready = true;
-  auto line = [&](const char* tag, const std::string& text) {
-    std::fprintf(out, "%-6s %s\n", tag, text.c_str());
-  };
-  std::fprintf(out, "ftpalgd %s --check\n", std::string(kVersion).c_str());
-
-  const EngineConfig config = MakeEngineConfig(options);
-  if (const std::string e = config.Validate(); !e.empty()) {
-    line("FAIL", "configuration: " + e);
-    ready = false;
-  } else {
-    line("ok", "configuration: " + DescribeOptions(options));
-  }
-
-  {
-    std::string why;
-    if (CheckPrivileges(options.user, &why)) {
-      line("ok", "privileges: CAP_NET_ADMIN present" +
-                     (options.user.empty() ? std::string()
-                                           : "; can switch to user " + options.user) +
-                     " (the daemon keeps only CAP_NET_ADMIN once its sockets are open)");
-    } else {
-      line("FAIL", "privileges: " + why);
-      ready = false;
-    }
-  }
-
-  // NFQUEUE: can both queues be bound right now?
-  NullLogger quiet;
-  std::string error;
-  int error_number = 0;
-  auto sock = NfqueueSocket::Open(quiet, &error, &error_number);
-  if (!sock) {
-    line("FAIL", "nfqueue: " + error);
-    ready = false;
-  } else {
-    bool bound_all = true;
-    for (uint16_t q : {options.queue, options.data_queue()}) {
-      nfq::QueueConfig qc;
-      qc.queue = q;
-      qc.fail_open = !options.fail_closed;
-      const int rc = sock->Bind(qc);
-      if (rc != 0) {
-        line("FAIL", "nfqueue: " + BindError(q, rc, sock->portid()));
-        bound_all = false;
-        ready = false;
-      } else {
-        sock->Unbind(q);
-      }
-    }
-    if (bound_all) {
-      line("ok", "nfqueue: queues " + std::to_string(options.queue) + " and " +
-                     std::to_string(options.data_queue()) +
-                     " can be bound (copy 0xffff, " +
-                     (options.fail_closed ? "fail-closed" : "fail-open") + ")");
-    }
-  }
-
-  // Conntrack: ctnetlink, expectations, pending sets; the plane explains.
-  std::string report;
-  const bool ct_ok = ProbeConntrack(MakePlaneOptions(options), &report);
-  if (!ct_ok) ready = false;
-  {
-    std::istringstream lines(report);
-    std::string l;
-    while (std::getline(lines, l)) line(ct_ok ? "ok" : "FAIL", "conntrack: " + l);
-  }
-
-  // Restart survival: conntrack labels (warn only: the ALG works without).
-  {
-    std::string labels;
-    const bool labels_ok = ProbeLabels(&labels);
-    line(labels_ok ? "ok" : "warn", "conntrack: " + labels);
-  }
-
-  // nft queue: this project installs iptables NFQUEUE rules either way.
-  int status = 0;
-  const std::string nft_path =
-      RunCommand(std::string(kPathPrefix) + "command -v nft 2>/dev/null", &status);
-  if (nft_path.empty()) {
-    line("info", "nft: not installed: iptables NFQUEUE used");
-  } else {
-    const std::string nft_out = RunCommand(
-        std::string(kPathPrefix) +
-            "printf 'table inet ftpalg_probe { chain c { type filter hook "
-            "prerouting priority 0; queue num 0 bypass; } }\\n' | "
-            "nft -c -f - 2>&1",
-        &status);
-    if (status == 0) {
-      line("info", "nft: kernel has nft queue; ftpalg-rules uses iptables "
-                   "NFQUEUE all the same");
-    } else {
-      line("info", "nft: no nft queue on this kernel: iptables NFQUEUE used");
-    }
-  }
-
-  // The kernel FTP helper must never see the connections ftpalgd handles.
-  std::string rules;
-  bool have_iptables = false;
-  for (const char* tool : {"iptables-save", "ip6tables-save"}) {
-    const std::string text = RunCommand(
-        std::string(kPathPrefix) + tool + " 2>/dev/null", &status);
-    if (status == 0) have_iptables = true;
-    rules += text;
-  }
-  if (!have_iptables) {
-    line("FAIL", "iptables: iptables-save did not run: iptables is needed");
-    ready = false;
-  } else {
-    std::istringstream lines(rules);
-    std::string l;
-    bool helper = false;
-    size_t ours = 0;
-    while (std::getline(lines, l)) {
-      if (l.find("--helper ftp") != std::string::npos) {
-        line("FAIL", "kernel FTP helper attached: " + l +
-                         " (ftpalgd and the kernel helper must never handle "
-                         "the same connection: remove that rule)");
-        helper = true;
-      }
-      if (l.find("--comment ftpalg") != std::string::npos) ++ours;
-    }
-    if (helper) {
-      ready = false;
-    } else {
-      line("ok", "kernel FTP helper: not attached (no --helper ftp rule)");
-    }
-    if (ours == 0) {
-      line("warn", "rules: no ftpalg rules installed: run "
-                   "`scripts/ftpalg-rules install` before starting ftpalgd");
-    } else {
-      line("ok", "rules: " + std::to_string(ours) + " ftpalg rules installed");
-    }
-  }
-
-  std::fprintf(out, "%s\n", ready ? "ready" : "not ready");
-  return ready ? 0 : 1;
 }
 
 }  // namespace ftpalg

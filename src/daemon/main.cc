@@ -6,7 +6,9 @@
 
 #include "adapters/stderr_logger.h"
 #include "adapters/syslog_logger.h"
+#include "daemon/check.h"
 #include "daemon/control_socket.h"
+#include "daemon/config_file.h"
 #include "daemon/live.h"
 #include "daemon/options.h"
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/stats_report.h"
 
-#include <charconv>
 #include <utility>
 
 #include "daemon/options.h"
@@ -154,8 +153,7 @@ constexpr std::string_view kSocket = "nfqueue socket";
 constexpr std::string_view kKernel =
     "kernel queues (/proc/net/netfilter/nfnetlink_queue)";
 
-Report Build(const StatsSnapshot& s) {
-  Report r;
+void AddGeneral(const StatsSnapshot& s, Report& r) {
   const std::string general = std::string(kGeneral) + std::string(kVersion);
   r.Add(general, "ftpalg_uptime_seconds", true,
         "Seconds since the daemon started", "uptime_seconds", s.uptime_s);
@@ -169,27 +167,34 @@ Report Build(const StatsSnapshot& s) {
   r.Add(general, "ftpalg_log_lines_suppressed_total", false,
         "Log lines held back by the log rate limit", "log_suppressed",
         s.log_suppressed);
+}
 
-  const auto engine = [&](std::string_view field, uint64_t value) {
-    const std::string_view help = EngineCounterHelp(field);
-    constexpr std::string_view kRefused = "refused_";
-    if (field.substr(0, kRefused.size()) == kRefused) {
-      r.Add(kEngine, "ftpalg_refusals_total", false,
-            "Announcements refused or left unrewritten, by reason",
-            std::string(field), value,
-            {{"reason", std::string(field.substr(kRefused.size()))}});
-    } else if (field == "refused") {
-      r.Add(kEngine, "ftpalg_refused_announcements_total", false, help,
-            std::string(field), value);
-    } else {
-      r.Add(kEngine, "ftpalg_" + std::string(field) + "_total", false, help,
-            std::string(field), value);
-    }
-  };
-#define FTPALG_STATS_REPORT(name) engine(#name, s.engine.name);
+// Refusal reasons share one metric, labelled by reason.
+void AddEngineCounter(std::string_view field, uint64_t value, Report& r) {
+  const std::string_view help = EngineCounterHelp(field);
+  constexpr std::string_view kRefused = "refused_";
+  if (field.substr(0, kRefused.size()) == kRefused) {
+    r.Add(kEngine, "ftpalg_refusals_total", false,
+          "Announcements refused or left unrewritten, by reason",
+          std::string(field), value,
+          {{"reason", std::string(field.substr(kRefused.size()))}});
+  } else if (field == "refused") {
+    r.Add(kEngine, "ftpalg_refused_announcements_total", false, help,
+          std::string(field), value);
+  } else {
+    r.Add(kEngine, "ftpalg_" + std::string(field) + "_total", false, help,
+          std::string(field), value);
+  }
+}
+
+void AddEngine(const StatsSnapshot& s, Report& r) {
+#define FTPALG_STATS_REPORT(name) AddEngineCounter(#name, s.engine.name, r);
   FTPALG_STATS(FTPALG_STATS_REPORT)
 #undef FTPALG_STATS_REPORT
+}
 
+// Errors share one metric, labelled by errno.
+void AddPlane(const StatsSnapshot& s, Report& r) {
   constexpr size_t kPlaneHelpN = sizeof(kPlaneHelp) / sizeof(kPlaneHelp[0]);
   for (const PlaneCounter& c : s.plane) {
     const std::string_view name = c.name;
@@ -211,8 +216,9 @@ Report Build(const StatsSnapshot& s) {
             text, c.value);
     }
   }
+}
 
-  const QueueCounters& q = s.nfqueue;
+void AddSocket(const QueueCounters& q, Report& r) {
   const std::pair<const char*, uint64_t> socket_counts[] = {
       {"received", q.received}, {"accepted", q.accepted},
       {"modified", q.modified}, {"dropped", q.dropped},
@@ -243,8 +249,10 @@ Report Build(const StatsSnapshot& s) {
           std::string("nfqueue_") + error_names[i], socket_errors[i].second,
           {{"kind", socket_errors[i].first}});
   }
+}
 
-  for (const KernelQueueStats& k : s.queues) {
+void AddKernelQueues(const std::vector<KernelQueueStats>& queues, Report& r) {
+  for (const KernelQueueStats& k : queues) {
     const std::string prefix = "queue" + std::to_string(k.queue) + "_";
     const Labels l = {{"queue", std::to_string(k.queue)}};
     r.Add(kKernel, "ftpalg_queue_bound", true,
@@ -261,6 +269,16 @@ Report Build(const StatsSnapshot& s) {
           "Packets the netlink socket could not take (receive buffer full)",
           prefix + "user_dropped", k.user_dropped, l);
   }
+}
+
+// Every metric family in the order both formats print them.
+Report Build(const StatsSnapshot& s) {
+  Report r;
+  AddGeneral(s, r);
+  AddEngine(s, r);
+  AddPlane(s, r);
+  AddSocket(s.nfqueue, r);
+  AddKernelQueues(s.queues, r);
   return r;
 }
 
@@ -339,37 +357,6 @@ std::string FormatStatsPrometheus(const StatsSnapshot& s) {
     }
   }
   return out;
-}
-
-KernelQueueStats ParseKernelQueue(std::string_view text, uint16_t queue) {
-  KernelQueueStats k;
-  k.queue = queue;
-  // Fields: queue_num portid waiting copy_mode copy_range queue_dropped
-  // user_dropped id_sequence 1.
-  for (int rows = 0; rows < 65536 && !text.empty(); ++rows) {
-    const size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    uint64_t f[7] = {};
-    size_t got = 0;
-    const char* p = line.data();
-    const char* end = line.data() + line.size();
-    while (got < 7) {
-      while (p < end && *p == ' ') ++p;
-      const auto [next, ec] = std::from_chars(p, end, f[got]);
-      if (ec != std::errc() || (next < end && *next != ' ')) break;
-      p = next;
-      ++got;
-    }
-    if (got < 7 || f[0] != queue) continue;
-    k.bound = true;
-    k.portid = static_cast<uint32_t>(f[1]);
-    k.waiting = static_cast<uint32_t>(f[2]);
-    k.queue_dropped = static_cast<uint32_t>(f[5]);
-    k.user_dropped = static_cast<uint32_t>(f[6]);
-    return k;
-  }
-  return k;
 }
 
 }  // namespace ftpalg

@@ -13,19 +13,10 @@
 
 #include "adapters/nfqueue_socket.h"
 #include "daemon/conntrack_plane.h"
+#include "daemon/kernel_queue.h"
 #include "ftpalg/stats.h"
 
 namespace ftpalg {
-
-// One row of /proc/net/netfilter/nfnetlink_queue.
-struct KernelQueueStats {
-  uint16_t queue = 0;
-  bool bound = false;          // a row exists (someone has the queue bound)
-  uint32_t portid = 0;
-  uint32_t waiting = 0;        // packets queued, not yet read
-  uint32_t queue_dropped = 0;  // queue full (fail-open: passed unchanged)
-  uint32_t user_dropped = 0;   // the netlink socket could not take them
-};
 
 struct StatsSnapshot {
   uint64_t uptime_s = 0;
@@ -47,9 +38,5 @@ std::string_view EngineCounterHelp(std::string_view field);
 
 // A Prometheus label value: backslash, double quote and newline escaped.
 std::string EscapePrometheusLabel(std::string_view value);
-
-// Parses /proc/net/netfilter/nfnetlink_queue text; the row of `queue`
-// (bound = false when there is none).
-KernelQueueStats ParseKernelQueue(std::string_view proc_text, uint16_t queue);
 
 }  // namespace ftpalg

@@ -89,6 +89,129 @@ std::string ReplaySummary::ToText() const {
   return out;
 }
 
+namespace {
+
+// One replay: a fresh engine, its expectation sink and trace, fed the
+// capture's records in order; writes what passes to the output capture.
+class Replayer {
+ public:
+  Replayer(const ReplayOptions& options, const ReplayOutputs& outputs,
+           ReplaySummary* summary, PcapWriter* writer)
+      : outputs_(outputs),
+        summary_(summary),
+        writer_(writer),
+        logger_(StartTrace(options.engine), outputs.log),
+        resolver_(options.engine),
+        engine_(options.engine, sink_, resolver_, logger_, summary->stats) {
+    sink_.set_keep_jsonl(outputs.expectations != nullptr);
+  }
+
+  void OnRecord(const PcapRecord& rec);
+  // After the last record: ends every session and writes the records.
+  void Finish();
+
+ private:
+  // Called while logger_ is built: the trace is one of its two outputs.
+  Logger* StartTrace(const EngineConfig& config);
+  void AdvanceClock(const PcapRecord& rec);
+  void WriteUnchanged(const PcapRecord& rec);
+  void ProcessIp(const PcapRecord& rec);
+
+  const ReplayOutputs& outputs_;
+  ReplaySummary* summary_;
+  PcapWriter* writer_;  // nullptr: no output capture
+  RecordingSink sink_;
+  std::optional<TraceWriter> trace_;
+  TeeLogger logger_;
+  IdentityResolver resolver_;
+  Engine engine_;
+  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kBufferSize);
+  uint64_t now_ms_ = 0;  // monotonic: capture clocks may step back
+  uint64_t last_expire_ms_ = 0;
+  uint64_t last_ts_ns_ = 0;
+  bool first_ = true;
+};
+
+Logger* Replayer::StartTrace(const EngineConfig& config) {
+  if (outputs_.trace == nullptr) return nullptr;
+  trace_.emplace(config, *outputs_.trace);
+  sink_.set_observer([this](RecordingSink::Event e, const Expectation& x) {
+    trace_->OnExpectation(e, x);
+  });
+  return &*trace_;
+}
+
+void Replayer::OnRecord(const PcapRecord& rec) {
+  ++summary_->records;
+  AdvanceClock(rec);
+  if (!rec.l3_offset) {
+    ++summary_->not_ip;
+    WriteUnchanged(rec);
+    return;
+  }
+  if (rec.truncated() || *rec.l3_offset + rec.l3_len + 65536 > buffer_.size()) {
+    ++summary_->truncated;
+    WriteUnchanged(rec);
+    return;
+  }
+  ProcessIp(rec);
+}
+
+void Replayer::AdvanceClock(const PcapRecord& rec) {
+  last_ts_ns_ = rec.ts_ns;
+  if (first_ || rec.TimeMs() > now_ms_) now_ms_ = rec.TimeMs();
+  if (first_) {
+    last_expire_ms_ = now_ms_;
+    first_ = false;
+  }
+  sink_.set_now_ms(now_ms_);
+  if (now_ms_ - last_expire_ms_ >= kExpireEveryMs) {
+    engine_.Expire(now_ms_);
+    last_expire_ms_ = now_ms_;
+    if (trace_) trace_->FlushEvents(rec.ts_ns, "expire");
+  }
+}
+
+void Replayer::WriteUnchanged(const PcapRecord& rec) {
+  if (writer_) writer_->Write(rec.ts_ns, rec.frame, rec.caplen, rec.wire_len);
+  ++summary_->written;
+}
+
+void Replayer::ProcessIp(const PcapRecord& rec) {
+  ++summary_->ip_packets;
+  const size_t l3 = *rec.l3_offset;
+  // Copy link header + IP packet (padding after the IP packet is dropped
+  // from a rewritten frame; an unchanged frame is written as read).
+  std::memcpy(buffer_.data(), rec.frame, l3 + rec.l3_len);
+  PacketBuffer pkt{buffer_.data() + l3, rec.l3_len, buffer_.size() - l3};
+  if (trace_) trace_->BeginPacket(rec.index, rec.ts_ns, pkt.data, pkt.len);
+  const Decision d = engine_.Process(pkt, now_ms_);
+  if (trace_) trace_->EndPacket(pkt.data, pkt.len, d);
+  if (d.verdict == Verdict::kDrop) {
+    ++summary_->dropped;
+    return;
+  }
+  if (!d.modified) {
+    WriteUnchanged(rec);
+    return;
+  }
+  ++summary_->modified;
+  if (writer_) writer_->Write(rec.ts_ns, buffer_.data(), l3 + pkt.len, l3 + pkt.len);
+  ++summary_->written;
+}
+
+void Replayer::Finish() {
+  engine_.Shutdown();
+  if (trace_) trace_->FlushEvents(last_ts_ns_, "shutdown");
+  summary_->expectations = sink_.installed();
+  summary_->expectations_refreshed = sink_.refreshed();
+  summary_->expectations_busy = sink_.busy();
+  if (outputs_.expectations != nullptr) *outputs_.expectations << sink_.jsonl();
+  if (trace_) trace_->Finish(summary_->ToLine(), summary_->stats);
+}
+
+}  // namespace
+
 std::string RunReplay(const ReplayOptions& options, const ReplayOutputs& outputs,
                       ReplaySummary* summary) {
   *summary = ReplaySummary{};
@@ -104,85 +227,15 @@ std::string RunReplay(const ReplayOptions& options, const ReplayOutputs& outputs
     if (!writer) return error;
   }
 
-  RecordingSink sink;
-  sink.set_keep_jsonl(outputs.expectations != nullptr);
-  std::optional<TraceWriter> trace;
-  if (outputs.trace != nullptr) {
-    trace.emplace(options.engine, *outputs.trace);
-    sink.set_observer([&trace](RecordingSink::Event e, const Expectation& x) {
-      trace->OnExpectation(e, x);
-    });
-  }
-  TeeLogger logger(trace ? &*trace : nullptr, outputs.log);
-  IdentityResolver resolver(options.engine);
-  Stats& stats = summary->stats;
-  Engine engine(options.engine, sink, resolver, logger, stats);
-
-  std::vector<uint8_t> buffer(kBufferSize);
-  uint64_t now_ms = 0;  // monotonic: capture clocks may step back
-  uint64_t last_expire_ms = 0;
-  uint64_t last_ts_ns = 0;
-  bool first = true;
+  Replayer replayer(options, outputs, summary, writer.get());
   PcapRecord rec;
   for (;;) {
     const PcapSource::Status st = source->Next(&rec, &error);
     if (st == PcapSource::Status::kEnd) break;
     if (st == PcapSource::Status::kError) return error;
-    ++summary->records;
-    last_ts_ns = rec.ts_ns;
-    if (first || rec.TimeMs() > now_ms) now_ms = rec.TimeMs();
-    if (first) {
-      last_expire_ms = now_ms;
-      first = false;
-    }
-    sink.set_now_ms(now_ms);
-    if (now_ms - last_expire_ms >= kExpireEveryMs) {
-      engine.Expire(now_ms);
-      last_expire_ms = now_ms;
-      if (trace) trace->FlushEvents(rec.ts_ns, "expire");
-    }
-
-    if (!rec.l3_offset) {
-      ++summary->not_ip;
-      if (writer) writer->Write(rec.ts_ns, rec.frame, rec.caplen, rec.wire_len);
-      ++summary->written;
-      continue;
-    }
-    if (rec.truncated() || *rec.l3_offset + rec.l3_len + 65536 > buffer.size()) {
-      ++summary->truncated;
-      if (writer) writer->Write(rec.ts_ns, rec.frame, rec.caplen, rec.wire_len);
-      ++summary->written;
-      continue;
-    }
-    ++summary->ip_packets;
-    const size_t l3 = *rec.l3_offset;
-    // Copy link header + IP packet (padding after the IP packet is dropped
-    // from a rewritten frame; an unchanged frame is written as read).
-    std::memcpy(buffer.data(), rec.frame, l3 + rec.l3_len);
-    PacketBuffer pkt{buffer.data() + l3, rec.l3_len, buffer.size() - l3};
-    if (trace) trace->BeginPacket(rec.index, rec.ts_ns, pkt.data, pkt.len);
-    const Decision d = engine.Process(pkt, now_ms);
-    if (trace) trace->EndPacket(pkt.data, pkt.len, d);
-    if (d.verdict == Verdict::kDrop) {
-      ++summary->dropped;
-      continue;
-    }
-    if (d.modified) {
-      ++summary->modified;
-      if (writer) writer->Write(rec.ts_ns, buffer.data(), l3 + pkt.len, l3 + pkt.len);
-    } else if (writer) {
-      writer->Write(rec.ts_ns, rec.frame, rec.caplen, rec.wire_len);
-    }
-    ++summary->written;
+    replayer.OnRecord(rec);
   }
-  engine.Shutdown();
-  if (trace) trace->FlushEvents(last_ts_ns, "shutdown");
-
-  summary->expectations = sink.installed();
-  summary->expectations_refreshed = sink.refreshed();
-  summary->expectations_busy = sink.busy();
-  if (outputs.expectations != nullptr) *outputs.expectations << sink.jsonl();
-  if (trace) trace->Finish(summary->ToLine(), stats);
+  replayer.Finish();
   if (writer && !writer->Commit(&error)) return error;
   return "";
 }

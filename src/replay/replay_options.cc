@@ -29,6 +29,89 @@ constexpr std::string_view kUsage =
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
+// What one parse has seen so far.
+struct ArgsSeen {
+  std::vector<std::string_view> positional;
+  bool inside_given = false;  // the first --inside replaces the defaults
+  bool ports_given = false;   // the first --control-port replaces 21
+  bool only_positional = false;  // after "--"
+};
+
+bool IsValueOption(std::string_view name) {
+  return name == "--public-ip" || name == "--inside" || name == "--control-port" ||
+         name == "--expectations" || name == "--trace" || name == "--max-line";
+}
+
+std::string SetPublicIp(std::string_view value, EngineConfig& engine) {
+  auto a = IpAddress::Parse(value);
+  if (!a) return "--public-ip: not an IP address: " + Quote(value);
+  auto& slot = a->family == Family::kV4 ? engine.public_v4 : engine.public_v6;
+  if (slot) {
+    return std::string("--public-ip: more than one ") +
+           (a->family == Family::kV4 ? "IPv4" : "IPv6") +
+           " address (at most one per family)";
+  }
+  slot = *a;
+  return "";
+}
+
+std::string AddControlPort(std::string_view value, ArgsSeen& seen,
+                           EngineConfig& engine) {
+  unsigned long port = 0;
+  if (!ParseBoundedNumber(value, 1, 65535, &port)) {
+    return "--control-port: not a port number within 1..65535: " + Quote(value);
+  }
+  if (!seen.ports_given) engine.control_ports.clear();
+  seen.ports_given = true;
+  if (!engine.IsControlPort(static_cast<uint16_t>(port))) {
+    engine.control_ports.push_back(static_cast<uint16_t>(port));
+  }
+  return "";
+}
+
+// One option that takes a (non-empty) value: "" or the error.
+std::string ApplyValue(std::string_view name, std::string_view value,
+                       ArgsSeen& seen, ReplayOptions* out) {
+  if (name == "--public-ip") return SetPublicIp(value, out->engine);
+  if (name == "--control-port") return AddControlPort(value, seen, out->engine);
+  if (name == "--inside") {
+    auto c = Cidr::Parse(value);
+    if (!c) return "--inside: not a CIDR prefix: " + Quote(value);
+    if (!seen.inside_given) out->engine.inside.clear();
+    seen.inside_given = true;
+    out->engine.inside.push_back(*c);
+  } else if (name == "--max-line") {
+    unsigned long n = 0;
+    if (!ParseBoundedNumber(value, 64, 4096, &n)) {
+      return "--max-line: not a number within 64..4096: " + Quote(value);
+    }
+    out->engine.max_line_len = static_cast<uint16_t>(n);
+  } else if (name == "--expectations") {
+    if (!out->expectations_path.empty()) return "--expectations given twice";
+    out->expectations_path = std::string(value);
+  } else if (name == "--trace") {
+    if (!out->trace_path.empty()) return "--trace given twice";
+    out->trace_path = std::string(value);
+  }
+  return "";
+}
+
+// IN and OUT, and the engine configuration as a whole: "" or the error.
+std::string CheckFilesAndConfig(const std::vector<std::string_view>& positional,
+                                ReplayOptions* out) {
+  if (positional.size() != 2) {
+    return positional.size() < 2 ? "missing IN.pcap and/or OUT.pcap"
+                                 : "too many arguments: " + Quote(positional[2]);
+  }
+  out->input = std::string(positional[0]);
+  out->output = std::string(positional[1]);
+  if (out->input == out->output) return "IN and OUT must be different files";
+  if (std::string err = out->engine.Validate(); !err.empty()) {
+    return "invalid configuration: " + err;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string_view ReplayUsage() { return kUsage; }
@@ -56,19 +139,18 @@ bool ParseBoundedNumber(std::string_view text, unsigned long lo,
 std::string ParseReplayArgs(const std::vector<std::string_view>& args,
                             ReplayOptions* out) {
   *out = ReplayOptions{};
-  std::vector<std::string_view> positional;
-  bool inside_given = false, ports_given = false, only_positional = false;
+  ArgsSeen seen;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
-    if (only_positional || arg.size() < 2 || arg.substr(0, 2) != "--") {
-      if (!only_positional && arg.size() > 1 && arg[0] == '-') {
+    if (seen.only_positional || arg.size() < 2 || arg.substr(0, 2) != "--") {
+      if (!seen.only_positional && arg.size() > 1 && arg[0] == '-') {
         return "unknown option " + Quote(arg);
       }
-      positional.push_back(arg);
+      seen.positional.push_back(arg);
       continue;
     }
     if (arg == "--") {
-      only_positional = true;
+      seen.only_positional = true;
       continue;
     }
     std::string_view name = arg;
@@ -87,17 +169,10 @@ std::string ParseReplayArgs(const std::vector<std::string_view>& args,
     }
     if (name == "--verbose" || name == "--all-expectations") {
       if (inline_value) return std::string(name) + " takes no value";
-      if (name == "--verbose") {
-        out->verbose = true;
-      } else {
-        out->engine.expect_unrewritten = true;
-      }
+      (name == "--verbose" ? out->verbose : out->engine.expect_unrewritten) = true;
       continue;
     }
-    const bool known = name == "--public-ip" || name == "--inside" ||
-                       name == "--control-port" || name == "--expectations" ||
-                       name == "--trace" || name == "--max-line";
-    if (!known) return "unknown option " + Quote(name);
+    if (!IsValueOption(name)) return "unknown option " + Quote(name);
     std::string_view value;
     if (inline_value) {
       value = *inline_value;
@@ -106,59 +181,9 @@ std::string ParseReplayArgs(const std::vector<std::string_view>& args,
       value = args[++i];
     }
     if (value.empty()) return std::string(name) + " needs a non-empty value";
-
-    if (name == "--public-ip") {
-      auto a = IpAddress::Parse(value);
-      if (!a) return "--public-ip: not an IP address: " + Quote(value);
-      auto& slot = a->family == Family::kV4 ? out->engine.public_v4
-                                            : out->engine.public_v6;
-      if (slot) {
-        return std::string("--public-ip: more than one ") +
-               (a->family == Family::kV4 ? "IPv4" : "IPv6") +
-               " address (at most one per family)";
-      }
-      slot = *a;
-    } else if (name == "--inside") {
-      auto c = Cidr::Parse(value);
-      if (!c) return "--inside: not a CIDR prefix: " + Quote(value);
-      if (!inside_given) out->engine.inside.clear();
-      inside_given = true;
-      out->engine.inside.push_back(*c);
-    } else if (name == "--control-port") {
-      unsigned long port = 0;
-      if (!ParseBoundedNumber(value, 1, 65535, &port)) {
-        return "--control-port: not a port number within 1..65535: " + Quote(value);
-      }
-      if (!ports_given) out->engine.control_ports.clear();
-      ports_given = true;
-      if (!out->engine.IsControlPort(static_cast<uint16_t>(port))) {
-        out->engine.control_ports.push_back(static_cast<uint16_t>(port));
-      }
-    } else if (name == "--max-line") {
-      unsigned long n = 0;
-      if (!ParseBoundedNumber(value, 64, 4096, &n)) {
-        return "--max-line: not a number within 64..4096: " + Quote(value);
-      }
-      out->engine.max_line_len = static_cast<uint16_t>(n);
-    } else if (name == "--expectations") {
-      if (!out->expectations_path.empty()) return "--expectations given twice";
-      out->expectations_path = std::string(value);
-    } else if (name == "--trace") {
-      if (!out->trace_path.empty()) return "--trace given twice";
-      out->trace_path = std::string(value);
-    }
+    if (std::string err = ApplyValue(name, value, seen, out); !err.empty()) return err;
   }
-  if (positional.size() != 2) {
-    return positional.size() < 2 ? "missing IN.pcap and/or OUT.pcap"
-                                 : "too many arguments: " + Quote(positional[2]);
-  }
-  out->input = std::string(positional[0]);
-  out->output = std::string(positional[1]);
-  if (out->input == out->output) return "IN and OUT must be different files";
-  if (std::string err = out->engine.Validate(); !err.empty()) {
-    return "invalid configuration: " + err;
-  }
-  return "";
+  return CheckFilesAndConfig(seen.positional, out);
 }
 
 }  // namespace ftpalg
