@@ -238,6 +238,8 @@ constexpr OptionSpec kOptions[] = {
      SetNumber<&DaemonOptions::max_expectations, 1, kMaxTable>},
     {"max-expectations-per-session", kValue, kAnywhere,
      SetNumber<&DaemonOptions::max_expectations_per_session, 1, 1024>},
+    {"gap-timeout-ms", kValue, kAnywhere,
+     SetNumber<&DaemonOptions::gap_timeout_ms, 100, 600000>},
     {"mechanism", kValue, kAnywhere, SetMechanism},
     {"log-level", kValue, kAnywhere, SetLogLevel},
     {"fail-closed", kFlag, kAnywhere, SetFlag<&DaemonOptions::fail_closed>},

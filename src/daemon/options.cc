@@ -128,6 +128,7 @@ EngineConfig MakeEngineConfig(const DaemonOptions& o) {
   c.public_v6 = o.public_v6;
   if (o.max_sessions) c.max_sessions = *o.max_sessions;
   if (o.max_expectations) c.max_expectations = *o.max_expectations;
+  if (o.gap_timeout_ms) c.gap_timeout_ms = *o.gap_timeout_ms;
   if (o.max_expectations_per_session) {
     c.max_expectations_per_session = *o.max_expectations_per_session;
   }

@@ -37,6 +37,7 @@ struct DaemonOptions {
   std::optional<uint32_t> max_sessions;
   std::optional<uint32_t> max_expectations;              // global
   std::optional<uint16_t> max_expectations_per_session;
+  std::optional<uint32_t> gap_timeout_ms;  // a hole waits at most this long
   uint32_t queue_maxlen = 4096;
   Mechanism mechanism = Mechanism::kAuto;
   LogLevel log_level = LogLevel::kInfo;

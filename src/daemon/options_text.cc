@@ -56,6 +56,7 @@ std::string ConfigText(const DaemonOptions& o) {
   s += "max-expectations " + std::to_string(c.max_expectations) + "\n";
   s += "max-expectations-per-session " +
        std::to_string(c.max_expectations_per_session) + "\n";
+  s += "gap-timeout-ms " + std::to_string(c.gap_timeout_ms) + "\n";
   s += "queue-maxlen " + std::to_string(o.queue_maxlen) + "\n";
   s += "mechanism " + std::string(MechanismName(o.mechanism)) + "\n";
   s += "log-level " + std::string(LevelName(o.log_level)) + "\n";
@@ -89,6 +90,9 @@ then from the command line, which overrides the file.
   --max-expectations-per-session N
                        pending data connections per session (1..1024,
                        default 8); the oldest is withdrawn beyond this
+  --gap-timeout-ms N   how long segments beyond a hole in a control stream
+                       wait for the hole to fill (100..600000, default
+                       8000); then the bytes after it pass unparsed
   --queue-maxlen N     packets the kernel may hold per queue (16..1048576,
                        default 4096)
   --mechanism M        data connections: auto (default), expect, precreate

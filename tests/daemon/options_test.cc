@@ -141,6 +141,19 @@ TEST(OptionsTest, HostileOptionsGiveOneLineErrors) {
   }
 }
 
+TEST(OptionsTest, GapTimeout) {
+  DaemonOptions o;
+  std::string error;
+  EXPECT_EQ(MakeEngineConfig(o).gap_timeout_ms, EngineConfig{}.gap_timeout_ms);
+  ASSERT_TRUE(Parse({"--gap-timeout-ms", "2500"}, &o, &error)) << error;
+  EXPECT_EQ(MakeEngineConfig(o).gap_timeout_ms, 2500u);
+  EXPECT_NE(ConfigText(o).find("gap-timeout-ms 2500\n"), std::string::npos);
+  for (const char* bad : {"99", "600001", "x", "-1"}) {
+    DaemonOptions b;
+    EXPECT_FALSE(Parse({"--gap-timeout-ms", bad}, &b, &error)) << bad;
+  }
+}
+
 TEST(OptionsTest, UserAndExpectationCaps) {
   DaemonOptions o;
   std::string error;
