@@ -40,9 +40,8 @@ class SegmentPool {
   uint16_t slot_size() const { return slot_size_; }
   size_t available() const { return free_.size(); }
 
-  // Slots and bytes in a chain.
+  // Slots in a chain.
   size_t ChainSlots(uint16_t head) const;
-  size_t ChainBytes(uint16_t head) const;
 
   // Keeps input bytes [seq, seq + len) in the chain at `head`, in sequence
   // order, skipping bytes the chain already holds (duplicates). Every slot

@@ -84,10 +84,9 @@ class TcpStream {
   uint32_t ForwardedEnd(const StreamState& st) const;
 
   // ---- segments beyond a hole ---------------------------------------------
-  bool HasBeyondHole(const StreamState& st) const { return FirstBeyond(st) != kNoSlot; }
   // The first kept slot after next_seq (or at it), or kNoSlot.
   uint16_t FirstBeyond(const StreamState& st) const;
-  // Engine clock of the oldest kept segment (REQUIRES: HasBeyondHole).
+  // Engine clock of the oldest kept segment (REQUIRES: FirstBeyond != kNoSlot).
   uint32_t BeyondSince(const StreamState& st) const;
   // Keeps a segment that starts beyond next_seq. False (nothing kept) when
   // it is too far ahead or over the per-stream or pool bounds.
@@ -103,8 +102,6 @@ class TcpStream {
   // are dropped. Returns the number of bytes written.
   size_t TakeContiguous(StreamState& st, uint32_t* end, uint8_t* out,
                         size_t room);
-  // Drops every kept segment beyond the hole (not the held line).
-  void DropBeyondHole(StreamState& st);
 
   // Forgets everything kept (session end, re-base).
   void Release(StreamState& st) { pool_.ReleaseChain(st.chain); }

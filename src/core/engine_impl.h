@@ -114,6 +114,15 @@ struct Engine::Impl {
 
   // ---- engine_sessions.cc: session lifecycle and the log
   void Log(LogLevel level, const Session* s, const std::string& msg);
+  // Joins the parts only when the level is logged: the packet path builds
+  // no string for a line nobody reads.
+  template <typename... Parts>
+  void LogParts(LogLevel level, const Session* s, const Parts&... parts) {
+    if (!log.Enabled(level)) return;
+    std::string msg;
+    ((msg += parts), ...);
+    Log(level, s, msg);
+  }
   void EndSession(Session* s, const char* reason);
   Session* CreateSession(const FlowKey& key, bool picked_up);
   void SaveSnapshot(Session* s);

@@ -93,7 +93,7 @@ bool Engine::Impl::FollowHandshake(Session* s, Direction d, const PacketView& v)
         // numbered in that connection's space. It passes untouched and
         // does not anchor this connection's server stream.
         ++stats.stale_before_synack;
-        Log(LogLevel::kDebug, s, "s->c segment before the SYN-ACK (an earlier connection's) passed");
+        LogParts(LogLevel::kDebug, s, "s->c segment before the SYN-ACK (an earlier connection's) passed");
         return false;
       }
       st.seen = true;
@@ -136,7 +136,7 @@ bool Engine::Impl::FollowHandshake(Session* s, Direction d, const PacketView& v)
       // Another ISN after data (or a late duplicate): the peer answers
       // it with a challenge ACK; this connection's state stays.
       ++stats.syn_stray;
-      Log(LogLevel::kDebug, s, std::string("stray SYN in ") + DirName(d) + " ignored");
+      LogParts(LogLevel::kDebug, s, "stray SYN in ", DirName(d), " ignored");
       return false;
   }
   return true;

@@ -148,10 +148,11 @@ ScanTail Engine::Impl::TrimBefore(Session* s, Direction d, std::string_view text
                                   const uint8_t* w, size_t copied, size_t line_start,
                                   size_t n) {
   ++stats.ledger_trims;
-  Log(LogLevel::kDebug, s,
-      std::string("no ledger room for another rewrite in ") + DirName(d) +
-          ": segment cut before \"" + EscapeForLog(text, 40) +
-          "\"; the sender resends it once the rest is acknowledged");
+  if (log.Enabled(LogLevel::kDebug)) {
+    LogParts(LogLevel::kDebug, s, "no ledger room for another rewrite in ", DirName(d),
+             ": segment cut before \"", EscapeForLog(text, 40),
+             "\"; the sender resends it once the rest is acknowledged");
+  }
   Emit(w + copied, line_start - copied);
   StreamState& st = s->stream[Index(d)];
   st.line = LineState{};

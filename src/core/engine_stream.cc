@@ -55,16 +55,14 @@ bool Engine::Impl::KeepOrGiveUp(Session* s, Direction d, uint32_t seg_seq, size_
   StreamState& st = s->stream[Index(d)];
   if (seg_seq - st.next_seq > TcpStream::kMaxAhead) {
     ++stats.out_of_window;
-    Log(LogLevel::kDebug, s,
-        std::string("segment far beyond the ") + DirName(d) +
-            " stream: payload not kept, nothing changed");
+    LogParts(LogLevel::kDebug, s, "segment far beyond the ", DirName(d),
+             " stream: payload not kept, nothing changed");
     return true;
   }
   if (tracker.KeepBeyondHole(st, seg_seq, payload, len, static_cast<uint32_t>(now_ms))) {
     ++stats.out_of_order;
-    Log(LogLevel::kDebug, s,
-        std::string("segment beyond a hole in ") + DirName(d) +
-            " kept back until the hole fills");
+    LogParts(LogLevel::kDebug, s, "segment beyond a hole in ", DirName(d),
+             " kept back until the hole fills");
     return true;
   }
   if (pool.available() == 0) ++stats.hold_pool_exhausted;

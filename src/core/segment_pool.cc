@@ -39,12 +39,6 @@ size_t SegmentPool::ChainSlots(uint16_t head) const {
   return n;
 }
 
-size_t SegmentPool::ChainBytes(uint16_t head) const {
-  size_t n = 0;
-  for (uint16_t s = head; s != kNoSlot; s = meta_[s].next) n += meta_[s].len;
-  return n;
-}
-
 bool SegmentPool::Insert(uint16_t& head, uint32_t seq, const uint8_t* p,
                          size_t len, uint32_t now_ms, size_t max_slots) {
   if (len == 0 || slot_size_ == 0) return len == 0;

@@ -142,10 +142,4 @@ size_t TcpStream::TakeContiguous(StreamState& st, uint32_t* end, uint8_t* out,
   return written;
 }
 
-void TcpStream::DropBeyondHole(StreamState& st) {
-  const uint16_t held = HeldLine(st);
-  uint16_t& head = held != kNoSlot ? pool_.meta(held).next : st.chain;
-  pool_.ReleaseChain(head);
-}
-
 }  // namespace ftpalg

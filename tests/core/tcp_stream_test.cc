@@ -187,7 +187,7 @@ TEST_P(HoleTest, ReleasedInSequenceOrder) {
                                        reinterpret_cast<const uint8_t*>(b.data()), b.size(), 0))
         << c.name;
   }
-  EXPECT_TRUE(tracker.HasBeyondHole(st));
+  EXPECT_NE(tracker.FirstBeyond(st), kNoSlot);
   EXPECT_EQ(tracker.ForwardedEnd(st), 1000u);
   // The caller consumes the filling segment, then asks for what follows.
   uint32_t end = 1000 + c.fill.offset + static_cast<uint32_t>(std::string(c.fill.bytes).size());
@@ -234,10 +234,10 @@ TEST(TcpStreamHoles, HeldLineStaysFirstAndTimesKept) {
   EXPECT_EQ(pool.meta(tracker.FirstBeyond(st)).seq, 130u);
   EXPECT_EQ(tracker.BeyondSince(st), 42u);
   EXPECT_EQ(tracker.ContiguousEnd(st), 110u);
-  tracker.DropBeyondHole(st);
-  EXPECT_EQ(tracker.HeldLine(st), st.chain);
-  EXPECT_FALSE(tracker.HasBeyondHole(st));
   tracker.DropHeldLine(st);
+  EXPECT_EQ(tracker.HeldLine(st), kNoSlot);
+  EXPECT_EQ(tracker.FirstBeyond(st), st.chain) << "the kept segment stays";
+  tracker.Release(st);
   EXPECT_EQ(st.chain, kNoSlot);
   EXPECT_EQ(pool.available(), 8u);
 }

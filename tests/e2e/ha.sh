@@ -40,15 +40,6 @@ source "$HERE/lib.sh"
 source "$HERE/ha_lib.sh"
 
 FILTERS=("$@")
-want() {
-  ((${#FILTERS[@]} == 0)) && return 0
-  local g
-  for g in "${FILTERS[@]}"; do
-    # shellcheck disable=SC2053
-    [[ $1 == $g ]] && return 0
-  done
-  return 1
-}
 
 # ------------------------------------------------------- case framework --
 HCASE="" HCASE_DIR="" HCASE_ERR=() HCASE_T0=0
@@ -383,7 +374,7 @@ case_ha_restart() {
 HA_BUDGET=${HA_BUDGET:-240}
 run() { # NAME FUNCTION ARGS...
   local name=$1; shift
-  want "$name" || return 0
+  case_wanted "$name" || return 0
   if ((SECONDS - T_START > HA_BUDGET)); then
     echo "FAIL $name: not run, HA time budget of ${HA_BUDGET} s used up"
     HFAIL=$((HFAIL + 1)); HFAILED+=("$name"); return 0

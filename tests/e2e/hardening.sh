@@ -178,7 +178,7 @@ hardening_cases() {
   : >"$T/hardening.txt"
   HARD_MODE=0
   run ftpalgd-user-nobody case_hard_privileges
-  if want flood-syn-20000 || want flood-idle-3000 || want flood-port-10000; then
+  if case_wanted flood-syn-20000 || case_wanted flood-idle-3000 || case_wanted flood-port-10000; then
     if ((HARD_MODE == 0)); then
       stop_pid "$ALG_PID" TERM; ALG_PID=""
       FTPALGD_ARGS="$FTPALGD_ARGS_BASE $(hard_args)"

@@ -52,15 +52,6 @@ RUNS=${RUNS:-3}
 IMPAIR_SEED=${IMPAIR_SEED:-$(( $(date +%s) % 100000 ))}
 E2E_BUDGET=${E2E_IMPAIRED_BUDGET:-600}
 FILTERS=("$@")
-want() { # NAME -> 0 if selected
-  ((${#FILTERS[@]} == 0)) && return 0
-  local g
-  for g in "${FILTERS[@]}"; do
-    # shellcheck disable=SC2053
-    [[ $1 == $g ]] && return 0
-  done
-  return 1
-}
 
 # --- cases only this suite has: split and pipelined PORT (active, masquerade)
 case_ftpsplit() { # HOW split|pipelined
@@ -186,7 +177,7 @@ for ((r = 1; r <= RUNS; r++)); do
   for c in "${CASES[@]}"; do
     i=$((i + 1))
     name=${c%%|*}
-    want "$name" || continue
+    case_wanted "$name" || continue
     # shellcheck disable=SC2086  # the function and its arguments
     run_case "$r" "$name" "$((IMPAIR_SEED + r * 1000 + i))" ${c#*|}
   done

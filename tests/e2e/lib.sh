@@ -79,6 +79,17 @@ GW_LAN4=192.168.10.1 GW_PUB4=203.0.113.1 GW_PUB4B=203.0.113.3 GW_PUB6=2001:db8:1
 SRV4=203.0.113.2 SRV6=2001:db8:1::2 PYSRV4=203.0.113.4
 DMZ4=192.168.20.2 DMZ4_GROW=10.20.0.2
 
+# Case selection: FILTERS holds the name globs a suite was given (none: all).
+FILTERS=()
+case_wanted() { # NAME -> 0 if selected by FILTERS
+  ((${#FILTERS[@]} == 0)) && return 0
+  local g
+  for g in "${FILTERS[@]}"; do
+    # shellcheck disable=SC2053
+    [[ $1 == $g ]] && return 0
+  done
+  return 1
+}
 log()  { printf '%s\n' "$*" >&2; }
 vlog() { [[ ${E2E_VERBOSE:-0} == 1 ]] && log "$@"; return 0; }
 die()  { log "e2e: $*"; exit 1; }

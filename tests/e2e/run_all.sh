@@ -31,21 +31,12 @@ source "$HERE/cases.sh"
 source "$HERE/hardening.sh"
 
 FILTERS=("$@")
-want() { # NAME -> 0 if selected
-  ((${#FILTERS[@]} == 0)) && return 0
-  local g
-  for g in "${FILTERS[@]}"; do
-    # shellcheck disable=SC2053
-    [[ $1 == $g ]] && return 0
-  done
-  return 1
-}
 # Overall bound: a hung ALG makes every client wait for its own timeout; past
 # the budget the remaining cases fail at once instead of running.
 E2E_BUDGET=${E2E_BUDGET:-420}
 run() { # NAME FUNCTION ARGS...
   local name=$1; shift
-  want "$name" || return 0
+  case_wanted "$name" || return 0
   if ((SECONDS - T_START > E2E_BUDGET)); then
     echo "FAIL $name: not run, e2e time budget of ${E2E_BUDGET} s used up"
     FAIL_N=$((FAIL_N + 1)); FAILED_CASES+=("$name")
@@ -99,7 +90,7 @@ if [[ $ALG == ftpalgd ]]; then
   fi
 else
   for c in ftpalgd-sigkill-restart ftpalgd-restart-pending-passive ftpalgd-restart-pending-active; do
-    want "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
+    case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi
 
