@@ -32,7 +32,7 @@ hard_counters() {
   kill -USR1 "$ALG_PID" 2>/dev/null || return 1
   for ((i = 0; i < 30; i++)); do
     sleep 0.1
-    tail -c +"$((off + 1))" "$ALG_LOG" | grep -c 'counters:' | grep -qx 4 && break
+    [[ $(tail -c +"$((off + 1))" "$ALG_LOG" | grep -c 'counters:') == 4 ]] && break
   done
   tail -c +"$((off + 1))" "$ALG_LOG" | grep 'counters:' >"$CASE_DIR/counters.txt"
 }

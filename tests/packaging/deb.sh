@@ -21,7 +21,7 @@ fi
 for t in dpkg-buildpackage dh apt-get; do
   command -v "$t" >/dev/null || { echo "FAIL deb: $t missing (scripts/install-deps.sh --e2e)"; exit 1; }
 done
-if dpkg-query -W -f='${Status}' ftpalg 2>/dev/null | grep -q 'install ok installed'; then
+if grep -q 'install ok installed' <<<"$(dpkg-query -W -f='${Status}' ftpalg 2>/dev/null)"; then
   if [[ -e $MARKER ]]; then
     echo "deb: removing the ftpalg package an interrupted run of this test left"
     apt-get purge -y -qq ftpalg >/dev/null 2>&1 || true
@@ -58,7 +58,7 @@ if ! apt-get install -y -q "./$deb" >"$install_log" 2>&1; then
   apt-get update -qq >/dev/null 2>&1
   apt-get install -y -q "./$deb" >"$install_log" 2>&1 || { tail -n 20 "$install_log"; fail "apt-get install ./$deb"; }
 fi
-dpkg-query -W -f='${Status} ${Version}\n' ftpalg | grep -q '^install ok installed' && ok ||
+grep -q '^install ok installed' <<<"$(dpkg-query -W -f='${Status} ${Version}\n' ftpalg)" && ok ||
   fail "ftpalg not installed after apt-get install"
 echo "deb: installed: $(dpkg-query -W -f='${Package} ${Version}' ftpalg)"
 for f in /usr/sbin/ftpalgd /usr/sbin/ftpalg-rules /usr/bin/ftpalg-replay /lib/systemd/system/ftpalgd.service \
@@ -67,11 +67,11 @@ for f in /usr/sbin/ftpalgd /usr/sbin/ftpalg-rules /usr/bin/ftpalg-replay /lib/sy
   [[ -e $f ]] && ok || fail "$f missing after install"
 done
 for dep in iptables ipset; do
-  dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q 'install ok installed' && ok || fail "dependency $dep not installed"
+  grep -q 'install ok installed' <<<"$(dpkg-query -W -f='${Status}' "$dep" 2>/dev/null)" && ok || fail "dependency $dep not installed"
 done
-/usr/sbin/ftpalgd --version | grep -q ftpalgd && ok || fail "/usr/sbin/ftpalgd --version"
-/usr/sbin/ftpalg-rules --help | grep -q install && ok || fail "/usr/sbin/ftpalg-rules --help"
-/usr/bin/ftpalg-replay --version | grep -q ftpalg-replay && ok || fail "/usr/bin/ftpalg-replay --version"
+grep -q ftpalgd <<<"$(/usr/sbin/ftpalgd --version)" && ok || fail "/usr/sbin/ftpalgd --version"
+grep -q install <<<"$(/usr/sbin/ftpalg-rules --help)" && ok || fail "/usr/sbin/ftpalg-rules --help"
+grep -q ftpalg-replay <<<"$(/usr/bin/ftpalg-replay --version)" && ok || fail "/usr/bin/ftpalg-replay --version"
 man -w ftpalgd >/dev/null 2>&1 && ok || fail "man -w ftpalgd finds no page"
 # Nothing enabled or started by surprise.
 state=$(systemctl is-enabled ftpalgd.service 2>&1)
@@ -86,14 +86,14 @@ for p in /proc/[0-9]*; do
   [[ $(readlink "$p/exe" 2>/dev/null) == /usr/sbin/ftpalgd ]] && running+=" ${p#/proc/}"
 done
 [[ -z $running ]] && ok || fail "/usr/sbin/ftpalgd is running (pids$running) right after install"
-iptables -t raw -S PREROUTING 2>/dev/null | grep -q 'comment "\{0,1\}ftpalg' &&
+grep -q 'comment "\{0,1\}ftpalg' <<<"$(iptables -t raw -S PREROUTING 2>/dev/null)" &&
   fail "ftpalg rules were installed by the package" || ok
 
 # Purge: every file gone, /etc/ftpalg too (also with an operator's extra file).
 echo "# operator's note" >/etc/ftpalg/notes.txt
 apt-get purge -y -q ftpalg >"$BUILD/deb-purge.log" 2>&1 || { tail -n 20 "$BUILD/deb-purge.log"; fail "apt-get purge ftpalg"; }
 rm -f "$MARKER"
-dpkg-query -W -f='${Status}' ftpalg 2>/dev/null | grep -q 'installed' && fail "ftpalg still installed after purge" || ok
+grep -q 'installed' <<<"$(dpkg-query -W -f='${Status}' ftpalg 2>/dev/null)" && fail "ftpalg still installed after purge" || ok
 for f in /usr/sbin/ftpalgd /usr/sbin/ftpalg-rules /usr/bin/ftpalg-replay /lib/systemd/system/ftpalgd.service \
   /etc/ftpalg /etc/default/ftpalgd /usr/share/man/man8/ftpalgd.8.gz /usr/share/doc/ftpalg \
   /var/lib/systemd/deb-systemd-helper-enabled/ftpalgd.service.dsh-also; do

@@ -37,11 +37,11 @@ got=$(files)
 if [[ $got == "$(sort -k2 <<<"$expected")" ]]; then ok; else
   fail "installed files differ from the expected list:"; diff <(sort -k2 <<<"$expected") <(echo "$got")
 fi
-"$D$P/sbin/ftpalgd" --version | grep -q ftpalgd && ok || fail "installed ftpalgd --version"
-"$D$P/sbin/ftpalgd" --help | grep -q -- --queue && ok || fail "installed ftpalgd --help"
-"$D$P/bin/ftpalg-replay" --version | grep -q ftpalg-replay && ok || fail "installed ftpalg-replay --version"
-"$D$P/bin/ftpalg-replay" --help | grep -q -- --public-ip && ok || fail "installed ftpalg-replay --help"
-"$D$P/sbin/ftpalg-rules" --help | grep -q install && ok || fail "installed ftpalg-rules --help"
+grep -q ftpalgd <<<"$("$D$P/sbin/ftpalgd" --version)" && ok || fail "installed ftpalgd --version"
+grep -q -- --queue <<<"$("$D$P/sbin/ftpalgd" --help)" && ok || fail "installed ftpalgd --help"
+grep -q ftpalg-replay <<<"$("$D$P/bin/ftpalg-replay" --version)" && ok || fail "installed ftpalg-replay --version"
+grep -q -- --public-ip <<<"$("$D$P/bin/ftpalg-replay" --help)" && ok || fail "installed ftpalg-replay --help"
+grep -q install <<<"$("$D$P/sbin/ftpalg-rules" --help)" && ok || fail "installed ftpalg-rules --help"
 cmp -s dist/ftpalgd.conf "$D/etc/ftpalg/ftpalgd.conf" && ok || fail "installed config differs from dist/"
 grep -q "^ExecStart=$P/sbin/ftpalgd " "$D$P/lib/systemd/system/ftpalgd.service" && ok ||
   fail "unit's ExecStart does not name $P/sbin/ftpalgd"
@@ -59,7 +59,7 @@ make -s install BUILD="$BUILD" DESTDIR="$D" >/dev/null 2>&1
 echo "queue 7" >>"$D/etc/ftpalg/ftpalgd.conf"
 make -s install BUILD="$BUILD" DESTDIR="$D" >"$D.log" 2>&1
 grep -q 'kept existing.*ftpalgd.conf' "$D.log" && ok || fail "re-install did not say it kept the config"
-tail -n1 "$D/etc/ftpalg/ftpalgd.conf" | grep -qx 'queue 7' && ok || fail "re-install overwrote a modified config"
+grep -qx 'queue 7' <<<"$(tail -n1 "$D/etc/ftpalg/ftpalgd.conf")" && ok || fail "re-install overwrote a modified config"
 make -s uninstall BUILD="$BUILD" DESTDIR="$D" >"$D.log" 2>&1
 grep -q 'kept .*ftpalgd.conf (modified' "$D.log" && ok || fail "uninstall did not name the kept config"
 left=$(files)

@@ -86,7 +86,7 @@ else
   ip netns add "$NS" && ip -n "$NS" link set lo up &&
     ip netns exec "$NS" scripts/ftpalg-rules install >/dev/null || fail "netns/rules setup failed"
   extra=()
-  "$BUILD/ftpalgd" --help | grep -q -- '--stats-socket' && extra=(--stats-socket "$tmp/run/ftpalgd.sock")
+  grep -q -- '--stats-socket' <<<"$("$BUILD/ftpalgd" --help)" && extra=(--stats-socket "$tmp/run/ftpalgd.sock")
   mkdir -p "$tmp/run" && chmod 0755 "$tmp" && chmod 0777 "$tmp/run"
   # setpriv gives what DynamicUser= + AmbientCapabilities= +
   # CapabilityBoundingSet= + NoNewPrivileges= give: uid/gid 61234 (in the
