@@ -227,7 +227,7 @@ $(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc
 
 # ---- install, uninstall, Debian package (issue 6) ---------------------------
 # make install   PREFIX (/usr/local) and DESTDIR honoured: programs, man pages,
-#                systemd unit, docs; /etc/ftpalg/ftpalgd.conf and
+#                systemd units, docs, example alert rules; /etc/ftpalg/ftpalgd.conf and
 #                /etc/default/ftpalgd only when absent (never overwritten)
 # make uninstall removes exactly what install put; a config file that differs
 #                from the shipped one is kept (and named)
@@ -247,22 +247,31 @@ SYSCONFDIR     ?= /etc
 INSTALL        ?= install
 
 MAN1 := man/ftpalg-replay.1
-MAN8 := man/ftpalgd.8 man/ftpalg-rules.8
+MAN8 := man/ftpalgd.8 man/ftpalg-rules.8 man/ftpalg-ha-notify.8 man/ftpalg-textfile.8
 DOCS := README.md BENCHMARKS.md
 GUIDES := $(wildcard docs/*.md)
+# Scripts, units and examples of `make install` (and uninstall).
+SBIN_SCRIPTS := scripts/ftpalg-rules scripts/ftpalg-ha-notify scripts/ftpalg-textfile
+UNITS := ftpalgd.service ftpalg-textfile.service ftpalg-textfile.timer
+EXAMPLES := dist/ftpalg-alerts.yml
 
 .PHONY: install uninstall deb packaging-test
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/ftpalg $(DESTDIR)$(SYSCONFDIR)/default
-	$(INSTALL) -m 0755 $(BUILD)/ftpalgd scripts/ftpalg-rules scripts/ftpalg-ha-notify $(DESTDIR)$(SBINDIR)/
+	  $(DESTDIR)$(SYSCONFDIR)/ftpalg $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0755 $(BUILD)/ftpalgd $(SBIN_SCRIPTS) $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 0755 $(BUILD)/ftpalg-replay $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	  dist/ftpalgd.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' dist/ftpalg-textfile.service.in \
+	  > $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalg-textfile.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalg-textfile.service
+	$(INSTALL) -m 0644 dist/ftpalg-textfile.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -d $(DESTDIR)$(DOCDIR)/docs
 	$(INSTALL) -m 0644 $(GUIDES) $(DESTDIR)$(DOCDIR)/docs/
@@ -273,13 +282,14 @@ install: all
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/ftpalgd $(DESTDIR)$(SBINDIR)/ftpalg-rules $(DESTDIR)$(SBINDIR)/ftpalg-ha-notify \
+	rm -f $(DESTDIR)$(SBINDIR)/ftpalgd $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(SBIN_SCRIPTS))) \
 	  $(DESTDIR)$(BINDIR)/ftpalg-replay \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
-	  $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service \
-	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS) $(GUIDES))
-	-rmdir $(DESTDIR)$(DOCDIR)/docs 2>/dev/null
+	  $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS)) \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS) $(GUIDES)) \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples 2>/dev/null
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@for f in ftpalg/ftpalgd.conf:dist/ftpalgd.conf default/ftpalgd:dist/ftpalgd.default; do \
 	  dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; src=$${f#*:}; \

@@ -29,6 +29,8 @@ source "$HERE/lib.sh"
 source "$HERE/cases.sh"
 # shellcheck source=tests/e2e/hardening.sh
 source "$HERE/hardening.sh"
+# shellcheck source=tests/e2e/metrics.sh
+source "$HERE/metrics.sh"
 
 FILTERS=("$@")
 # Overall bound: a hung ALG makes every client wait for its own timeout; past
@@ -80,6 +82,7 @@ run "dnat-ftplib-active-$GW_PUB4B" case_dnat_active "$GW_PUB4B"
 run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
 if [[ $ALG == ftpalgd ]]; then
+  run metrics-textfile-node-exporter case_metrics_textfile
   run ftpalgd-sigkill-restart case_sigkill
   run ftpalgd-restart-pending-passive case_restart_pending passive
   run ftpalgd-restart-pending-active case_restart_pending active
@@ -89,7 +92,8 @@ if [[ $ALG == ftpalgd ]]; then
     echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
   fi
 else
-  for c in ftpalgd-sigkill-restart ftpalgd-restart-pending-passive ftpalgd-restart-pending-active; do
+  for c in metrics-textfile-node-exporter ftpalgd-sigkill-restart ftpalgd-restart-pending-passive \
+    ftpalgd-restart-pending-active; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi
