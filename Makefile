@@ -231,7 +231,8 @@ $(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc
 #                /etc/default/ftpalgd only when absent (never overwritten)
 # make uninstall removes exactly what install put; a config file that differs
 #                from the shipped one is kept (and named)
-# make deb       build/ftpalg_<version>_<arch>.deb (dpkg-buildpackage, debian/)
+# make deb       build/ftpalg_<version>_<arch>.deb (dpkg-buildpackage, debian/);
+#                the source package and .changes (lintian's input) stay in build/deb/
 # make packaging-test  config/man coverage, man lint, systemd-analyze verify,
 #                install/uninstall into a scratch DESTDIR, deb build +
 #                install + purge (root)
@@ -310,7 +311,7 @@ deb:
 	  { echo "make deb: needs dpkg-dev and debhelper (scripts/install-deps.sh --e2e)" >&2; exit 1; }
 	rm -rf $(BUILD)/deb && mkdir -p $(DEB_TREE)
 	tar -c --exclude=./.git --exclude='./build*' --exclude=./$(BUILD) . | tar -x -C $(DEB_TREE)
-	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -j$$(nproc) >../build.log 2>&1 || \
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -j$$(nproc) >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; echo "make deb: dpkg-buildpackage failed (log: $(BUILD)/deb/build.log)" >&2; exit 1; }
 	cp $(BUILD)/deb/ftpalg_$(DEB_VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
 	@echo "make deb: $(DEB_FILE)"
