@@ -234,7 +234,8 @@ $(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc
 # make deb       build/ftpalg_<version>_<arch>.deb (dpkg-buildpackage, debian/);
 #                the source package and .changes (lintian's input) stay in build/deb/
 # make packaging-test  config/man coverage, man lint, systemd-analyze verify,
-#                install/uninstall into a scratch DESTDIR, deb build +
+#                install/uninstall into a scratch DESTDIR, metrics units, alert
+#                rules (promtool) and textfile writer, deb build + lintian +
 #                install + purge (root)
 PREFIX         ?= /usr/local
 DESTDIR        ?=
@@ -320,4 +321,5 @@ packaging-test: all
 	tests/packaging/docs.sh
 	tests/packaging/unit.sh
 	tests/packaging/install.sh
+	tests/packaging/metrics.sh
 	tests/packaging/deb.sh

@@ -10,13 +10,15 @@ build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev li
 # Real peers and kernel tools for the replay generators and namespace lab.
 e2e_pkgs=(python3 python3-scapy python3-pyftpdlib vsftpd lftp curl wget
           iptables iproute2 conntrack conntrackd ipset tcpdump procps libcap2-bin
-          ethtool)  # the impaired lab turns veth offloads off (tests/e2e/impaired.sh)
+          ethtool   # the impaired lab turns veth offloads off (tests/e2e/impaired.sh)
+          prometheus-node-exporter)  # serves ftpalg-textfile's file (tests/e2e/metrics.sh)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--e2e" ]] && want+=("${e2e_pkgs[@]}")
 # make packaging-test (part of make check): deb build, man lint, unit verify,
-# the daemon traced under the unit's restrictions.
-pkg_pkgs=(debhelper dpkg-dev fakeroot groff-base man-db systemd strace)
+# the daemon traced under the unit's restrictions, lintian on the package,
+# promtool (Debian ships it in prometheus) for the example alert rules.
+pkg_pkgs=(debhelper dpkg-dev fakeroot groff-base man-db systemd strace lintian prometheus)
 [[ "${1:-}" == "--e2e" ]] && want+=("${pkg_pkgs[@]}")
 
 missing=()
