@@ -10,7 +10,8 @@
 # namespace: the ftpalg families with HELP and TYPE, the transfer's rewrite
 # counted, ftpalg_up 1, node_textfile_scrape_error 0. Then with no daemon
 # answering (a socket path nobody listens on): ftpalg_up 0, the file replaced
-# by a rename (new inode), no temporary file left.
+# by a rename (new inode), no temporary file left. docs/metrics.md must list
+# every family the daemon exports.
 
 METRICS_PORT=${METRICS_PORT:-9100}
 
@@ -70,6 +71,10 @@ case_metrics_textfile() {
     n=$(grep -c '^# TYPE ftpalg_' "$out") fam=$(grep -c '^# TYPE ftpalg_' "$CASE_DIR/metrics.txt")
     ((n > 50 && n == fam)) || fail "$n ftpalg families written, $fam served by node_exporter"
     grep -qx 'ftpalg_up 1' "$CASE_DIR/metrics.txt" || fail "/metrics: ftpalg_up is not 1"
+    # docs/metrics.md lists every family the daemon exports.
+    for name in $(sed -n 's/^# TYPE \(ftpalg_[a-z0-9_]*\) .*/\1/p' "$out"); do
+      grep -qF "| \`$name\` |" "$REPO/docs/metrics.md" || fail "docs/metrics.md does not list $name"
+    done
     n=$(awk '$1 == "ftpalg_rewrites_total" { print $2 }' "$CASE_DIR/metrics.txt")
     ((${n:-0} > ${rw0:-0})) || fail "/metrics: ftpalg_rewrites_total ${n:-missing}, expected > ${rw0:-?} after the PORT transfer"
 
