@@ -308,5 +308,6 @@ deb:
 packaging-test: all
 	tests/packaging/docs.sh
 	tests/packaging/unit.sh
+	tests/packaging/rules.sh
 	tests/packaging/install.sh
 	tests/packaging/deb.sh
