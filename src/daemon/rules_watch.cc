@@ -52,7 +52,7 @@ std::optional<uint64_t> CountActiveControlConntracks(NetlinkChannel& channel,
       ++count;
     }
   };
-  alignas(8) char buf[512];
+  alignas(8) char buf[kNlMsgBufSize];  // the builders clear this much
   const int err = channel.Dump(BuildCtDumpAllFamilies(buf, channel.NextSeq()), on_entry);
   if (err != 0) return std::nullopt;
   return count;
