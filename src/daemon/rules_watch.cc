@@ -47,7 +47,7 @@ std::optional<uint64_t> CountActiveControlConntracks(NetlinkChannel& channel,
   auto on_entry = [&](const nlmsghdr* m) {
     CtInfo info;
     if (!ParseCtMessage(m, &info) || !info.orig || info.orig->proto != 6) return;
-    if (info.timeout_s < floor) return;
+    if (info.timeout_s <= floor) return;  // last packet window_s or more ago
     if (std::find(wanted.begin(), wanted.end(), info.orig->dst.port) != wanted.end()) {
       ++count;
     }

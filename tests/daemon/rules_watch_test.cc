@@ -120,6 +120,7 @@ TEST(RulesWatchTest, CountsRecentlyActiveControlConntracksOnly) {
   ScriptedDump d;
   d.table = {Conntrack(21, 431990),           // active 10 s ago: counted
              Conntrack(21, 432000),           // just now: counted
+             Conntrack(21, 431980),           // exactly 20 s ago: not
              Conntrack(21, 400000),           // idle for 32000 s: not
              Conntrack(21, 120),              // closing or SYN_SENT: not
              Conntrack(2121, 431999),         // another control port
