@@ -17,7 +17,10 @@
 #     iptables pick, the same four rules per family as always (iptables-save),
 #     no nft table; --backend nft fails clearly without nft_queue; a kernel
 #     FTP helper in nft form (ct helper object of type "ftp") is warned about;
-#     `remove` leaves no ftpalg rule behind;
+#     `remove` leaves no ftpalg rule behind; the nft backend's whole flow
+#     through an nft wrapper that loads queue statements as nothing (auto
+#     picks nft, only the data-SYN rule stays in iptables, status, switching
+#     back and forth, remove);
 #  5. (root) `ftpalgd --check` in that namespace: exit 0 with the rules as
 #     configured; 1 when the installed rules use another queue or other
 #     ports, or the kernel FTP helper is attached (iptables or nft form);
@@ -142,6 +145,47 @@ else
     grep -q 'nft_queue' <<<"$out" && ok || fail "--backend nft: unclear error: $out"
   fi
 fi
+# ---- 4b. the nft backend's flow, live: this kernel has no nft_queue, so
+# through an nft that loads every "queue num N bypass" as nothing: auto picks
+# nft; from the iptables install above, the control and label rules leave
+# iptables (the data-SYN rule stays) for table inet ftpalg; status shows the
+# table; --backend iptables brings the four rules back and deletes the table;
+# remove deletes both.
+if ((has_queue == 0)); then
+  cat >"$tmp/nft" <<'SH'
+#!/bin/bash
+# nft, with every "queue num N bypass" taken out of what it loads (-f).
+if [[ " $* " == *" -f "* ]]; then
+  n=$#
+  file=${!n}
+  args=("${@:1:n-1}")
+  [[ $file == - ]] && file=/dev/stdin
+  sed -E 's/ queue num [0-9]+ bypass//' "$file" | exec nft "${args[@]}" -
+fi
+exec nft "$@"
+SH
+  chmod +x "$tmp/nft"
+  export FTPALG_NFT=$tmp/nft
+  out=$(nsx "$RULES" install 2>&1) || fail "install (nft backend): $out"
+  grep -q 'installed (backend nft' <<<"$out" && ok || fail "auto did not pick nft where nft loads queue statements: $out"
+  n=$(nsx nft list table inet ftpalg 2>/dev/null | grep -c 'comment "ftpalg"')
+  ((n == 3)) && ok || fail "nft backend: $n ftpalg rules in table inet ftpalg, want 3"
+  saved=$(nsx iptables-save 2>/dev/null | grep -- '--comment ftpalg')
+  [[ $(grep -c . <<<"$saved") == 1 && $saved == *'--match-set ftpalg-pend4 dst,dst'* ]] && ok ||
+    fail "nft backend: iptables should keep only the data-SYN rule, has: $saved"
+  grep -q '^== nft table inet ftpalg' <<<"$(nsx "$RULES" status 2>&1)" && ok || fail "status does not show the nft table"
+  out=$(nsx "$RULES" install --backend iptables 2>&1) || fail "install --backend iptables: $out"
+  n=$(nsx iptables-save 2>/dev/null | grep -c -- '--comment ftpalg')
+  ((n == 4)) && ! nsx nft list table inet ftpalg >/dev/null 2>&1 && ok ||
+    fail "back to iptables: $n ftpalg rules (want 4), table inet ftpalg $(nsx nft list table inet ftpalg >/dev/null 2>&1 && echo kept || echo gone)"
+  nsx "$RULES" install >/dev/null 2>&1 || fail "install (nft backend, again)"
+  nsx "$RULES" remove >/dev/null 2>&1 || fail "remove (nft backend)"
+  n=$(nsx iptables-save 2>/dev/null | grep -c -- '--comment ftpalg')
+  ((n == 0)) && ! nsx nft list table inet ftpalg >/dev/null 2>&1 && ok || fail "remove left $n iptables rules or the nft table"
+  unset FTPALG_NFT
+  nsx "$RULES" install >/dev/null 2>&1 || fail "install (iptables backend, again)"
+fi
+
 nsx nft -f - <<<'table inet fw { ct helper ftp-std { type "ftp" protocol tcp; }; }'
 out=$(nsx "$RULES" install 2>&1)
 grep -q 'WARNING: nft ruleset has a kernel FTP helper' <<<"$out" && ok || fail "no warning for an nft ct helper of type ftp: $out"
