@@ -11,7 +11,8 @@
 #     kernel) nft may reject only the queue statements, and only with the
 #     kernel's "No such file or directory" (the syntax was accepted); the
 #     rest of the table loads, and its never-jumped `ct label set` chain
-#     alone gives new conntracks label space (ftpalgd --check's probe);
+#     alone gives new conntracks label space (ftpalgd --check's probe); the
+#     flowtable exclusion its header documents loads after it (its define);
 #  4. (root) the backend choice, live in the scratch namespace: auto picks nft
 #     where nft can load a queue statement and iptables where it cannot; on an
 #     iptables pick, the same four rules per family as always (iptables-save),
@@ -88,6 +89,20 @@ nsx() { ip netns exec "$NS" "$@"; }
 sed 's/ queue num [0-9]* bypass//' "$tmp/q4.nft" >"$tmp/noqueue.nft"
 grep -q 'queue' <<<"$(grep -v '^#' "$tmp/noqueue.nft")" && fail "could not take the queue statements out"
 out=$(nsx nft -c -f "$tmp/noqueue.nft" 2>&1) && ok || fail "nft -c on the table without queue statements: $out"
+# The flowtable exclusion the header tells operators to write, after the
+# included table (its define): loaded with `counter` for `flow add @ft` (this
+# kernel has no flowtables either), and listed with typed ports.
+excl=$(sed -n 's/^#[[:space:]]*\(tcp dport != .*\) flow add @ft$/\1/p' "$tmp/q4.nft")
+[[ -n $excl ]] || fail "the table's header has no flowtable exclusion line"
+{ cat "$tmp/noqueue.nft"; printf 'table inet fw {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\t%s counter\n\t}\n}\n' "$excl"; } >"$tmp/excl.nft"
+if out=$(nsx nft -f "$tmp/excl.nft" 2>&1); then
+  grep -qF 'tcp dport != { 21, 2121 } tcp sport != { 21, 2121 } counter' <<<"$(nsx nft list chain inet fw forward)" &&
+    ok || fail "the flowtable exclusion did not list as typed ports: $(nsx nft list chain inet fw forward)"
+  nsx nft delete table inet fw
+  nsx nft delete table inet ftpalg
+else
+  fail "the flowtable exclusion line does not load after the table: $out"
+fi
 has_queue=0
 printf '%s\n' 'table inet p { chain c { type filter hook prerouting priority 0; queue num 0 bypass; }; }' |
   nsx nft -c -f - >/dev/null 2>&1 && has_queue=1
