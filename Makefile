@@ -320,6 +320,7 @@ deb:
 packaging-test: all
 	tests/packaging/docs.sh
 	tests/packaging/unit.sh
+	tests/packaging/rules.sh
 	tests/packaging/install.sh
 	tests/packaging/metrics.sh
 	tests/packaging/deb.sh

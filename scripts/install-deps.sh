@@ -11,6 +11,7 @@ build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev li
 e2e_pkgs=(python3 python3-scapy python3-pyftpdlib vsftpd lftp curl wget
           iptables iproute2 conntrack conntrackd ipset tcpdump procps libcap2-bin
           ethtool   # the impaired lab turns veth offloads off (tests/e2e/impaired.sh)
+          nftables  # ftpalg-rules backend nft, nft -c of its table (tests/packaging/rules.sh)
           prometheus-node-exporter)  # serves ftpalg-textfile's file (tests/e2e/metrics.sh)
 
 want=("${build_pkgs[@]}")

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -19,6 +21,7 @@
 #include "daemon/plane_setup.h"
 #include "daemon/privileges.h"
 #include "daemon/queue_handler.h"
+#include "daemon/rules_watch.h"
 #include "daemon/stats_report.h"
 #include "ftpalg/engine.h"
 #include "ftpalg/stats.h"
@@ -81,6 +84,8 @@ class Daemon {
   ResyncCounts Resync(const char* why);
   // Logs a kernel queue that overflowed since the last call (once a second).
   void CheckQueueOverflow();
+  // The ctnetlink socket and state of the "rules gone?" watch (RulesWatch).
+  void OpenRulesWatch();
   // True when the daemon must stop.
   bool HandleSignals(int fd);
 
@@ -99,6 +104,8 @@ class Daemon {
   std::unique_ptr<ControlServer> control_;
   uint64_t start_ms_ = 0;
   KernelQueueStats last_queue_[2];
+  std::unique_ptr<NetlinkSocket> watch_socket_;
+  std::unique_ptr<RulesWatch> rules_watch_;
 };
 
 StatsSnapshot Daemon::Snapshot() const {
@@ -108,6 +115,7 @@ StatsSnapshot Daemon::Snapshot() const {
   s.data_syns = handler_->data_syns();
   s.unknown_queue = handler_->unknown_queue();
   s.log_suppressed = logger_.suppressed_total();
+  s.rules_gone_warnings = rules_watch_ ? rules_watch_->warnings() : 0;
   s.engine = stats_;
   s.plane = plane_->CounterList();
   s.nfqueue = socket_->counters();
@@ -353,6 +361,7 @@ bool Daemon::OpenPlane() {
 bool Daemon::OpenLateSocketsAndDropPrivileges() {
   queue_stats_.OpenEarly();
   OpenControlSocket();
+  OpenRulesWatch();
   std::string privileges;
   std::string error;
   if (!DropPrivileges(options_.user, &privileges, &error)) {
@@ -422,7 +431,38 @@ void Daemon::OnTimer() {
   engine_->Expire(now);
   plane_->Expire(now);
   CheckQueueOverflow();
+  if (rules_watch_) {
+    const std::string w = rules_watch_->Tick(now, stats_.control_packets);
+    if (!w.empty()) logger_.Log(LogLevel::kWarn, w);
+  }
   logger_.FlushSuppressed();
+}
+
+// Every FTPALGD_RULES_WATCH_S seconds (default 20; 0: off).
+void Daemon::OpenRulesWatch() {
+  uint32_t interval_s = 20;
+  if (const char* env = getenv("FTPALGD_RULES_WATCH_S"); env != nullptr && *env != '\0') {
+    interval_s = static_cast<uint32_t>(std::min(strtoul(env, nullptr, 10), 3600ul));
+  }
+  if (interval_s == 0) {
+    Info("rules watch: off (FTPALGD_RULES_WATCH_S=0)");
+    return;
+  }
+  std::string error;
+  watch_socket_ = NetlinkSocket::Open(2000, &error);
+  if (!watch_socket_) {
+    logger_.Log(LogLevel::kWarn, "rules watch disabled: " + error);
+    return;
+  }
+  const uint32_t established = ReadEstablishedTimeout();
+  std::vector<uint16_t> ports = options_.control_ports;
+  NetlinkSocket* sock = watch_socket_.get();
+  rules_watch_ = std::make_unique<RulesWatch>(
+      interval_s, [sock, ports, established](uint32_t window_s) {
+        return CountActiveControlConntracks(*sock, ports, established, window_s);
+      });
+  Info("rules watch: every " + std::to_string(interval_s) +
+       " s without a queued control packet, active FTP control conntracks are counted");
 }
 
 // Packets still waiting would be dropped by the kernel at unbind: handle

@@ -419,3 +419,55 @@ case_sigkill() {
   # RELATED: A's RETR before and after the kill, and the two after the restart.
   case_end 4 4
 }
+
+# --- The rules vanish under a running daemon --------------------------------
+# A firewall reload that flushes the ruleset takes ftpalg's rules with it
+# while ftpalgd stays bound: nothing is queued any more. Emulated by deleting
+# exactly the ftpalg rules (the lab's own rules stay). An inside client then
+# keeps a control connection busy (NOOP every 0.5 s) for more than two
+# intervals of the rules watch (FTPALGD_RULES_WATCH_S, 3 s in this lab):
+# ftpalgd must log "rules gone? nothing queued for N s while M FTP control
+# conntracks ..." and count rules_gone_warnings (stats socket). With the
+# rules back, an active transfer is rewritten again (asserted by case_end).
+case_rules_gone() {
+  local w0 w1 rc i
+  case_begin "ftpalgd-rules-gone"
+  if [[ -z $ALG_PID ]] || ! kill -0 "$ALG_PID" 2>/dev/null; then
+    fail "ftpalgd is not running"; case_report; return
+  fi
+  w0=$(alg_stat rules_gone_warnings)
+  [[ -n $w0 ]] || fail "ftpalgd --stats has no rules_gone_warnings counter"
+  gw timeout 20 "$FTPALG_RULES" remove >"$CASE_DIR/rules-remove.out" 2>&1 || fail "ftpalg-rules remove failed"
+  cli timeout 30 "$PY" -c '
+import ftplib, sys, time
+f = ftplib.FTP()
+f.connect(sys.argv[1], 21, timeout=10)
+f.login()
+end = time.time() + float(sys.argv[2])
+n = 0
+while time.time() < end:
+    f.voidcmd("NOOP")
+    n += 1
+    time.sleep(0.5)
+f.quit()
+print("NOOPs:", n)
+' "$SRV4" "${RULES_GONE_BUSY_S:-8}" >"$CASE_DIR/noop.out" 2>"$CASE_DIR/noop.err"
+  rc=$?
+  expect_rc0 $rc "ftplib NOOP session"
+  for ((i = 0; i < 50; i++)); do
+    log_new ALG_LOG | grep -q 'rules gone? nothing queued for' && break
+    sleep 0.1
+  done
+  expect_log ALG_LOG 'rules gone\? nothing queued for [0-9]+ s while [1-9][0-9]* FTP control conntracks saw packets' \
+    "ftpalgd did not warn that its rules are gone"
+  w1=$(alg_stat rules_gone_warnings)
+  ((${w1:-0} > ${w0:-0})) || fail "rules_gone_warnings ${w0:-?} -> ${w1:-?}, expected to grow"
+  grep -q '^ftpalg_rules_gone_warnings_total [1-9]' <<<"$(alg_stats --prometheus)" ||
+    fail "prometheus: ftpalg_rules_gone_warnings_total missing or 0"
+  gw timeout 20 "$FTPALG_RULES" install >"$CASE_DIR/rules-install.out" 2>&1 || fail "ftpalg-rules install failed"
+  cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" \
+    "ftp://$SRV4/hello.txt" -o "$CASE_DIR/hello.txt" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  expect_rc0 $? "curl (active) with the rules back"
+  expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "RETR hello.txt"
+  case_end 1 1
+}

@@ -47,6 +47,11 @@ run() { # NAME FUNCTION ARGS...
   "$@"
 }
 
+# The daemon's rules watch looks every 3 s here (20 s by default), so that
+# ftpalgd-rules-gone stays short; every other case runs under it too (a
+# false "rules gone?" would show in their logs).
+export FTPALGD_RULES_WATCH_S=${FTPALGD_RULES_WATCH_S:-3}
+
 trap 'lab_down' EXIT
 trap 'exit 130' INT TERM
 
@@ -86,6 +91,7 @@ if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-sigkill-restart case_sigkill
   run ftpalgd-restart-pending-passive case_restart_pending passive
   run ftpalgd-restart-pending-active case_restart_pending active
+  run ftpalgd-rules-gone case_rules_gone
   hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
@@ -93,7 +99,7 @@ if [[ $ALG == ftpalgd ]]; then
   fi
 else
   for c in metrics-textfile-node-exporter ftpalgd-sigkill-restart ftpalgd-restart-pending-passive \
-    ftpalgd-restart-pending-active; do
+    ftpalgd-restart-pending-active ftpalgd-rules-gone; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi
