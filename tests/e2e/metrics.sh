@@ -24,7 +24,8 @@ METRICS_FAMILIES=(ftpalg_up:gauge ftpalg_info:gauge ftpalg_uptime_seconds:gauge
   ftpalg_rewrites_total:counter ftpalg_expectations_total:counter ftpalg_refusals_total:counter
   ftpalg_queue_bound:gauge ftpalg_queue_dropped_total:counter ftpalg_queue_user_dropped_total:counter
   ftpalg_nfqueue_errors_total:counter ftpalg_plane_install_failures_total:counter
-  ftpalg_plane_related_failed_total:counter ftpalg_expectations_failed_total:counter)
+  ftpalg_plane_related_failed_total:counter ftpalg_expectations_failed_total:counter
+  ftpalg_rules_gone_warnings_total:counter)
 
 case_metrics_textfile() {
   local ne dir out ne_pid rc rw0 n fam name type ino0 ino1
