@@ -122,7 +122,7 @@ else
   mkdir -p "$tmp/run" && chmod 0755 "$tmp" && chmod 0777 "$tmp/run"
   # The service manager's notify socket, in the daemon's namespace (it
   # notes which queues are bound when each datagram arrives).
-  ip netns exec "$NS" /usr/bin/python3 tests/packaging/notify_sink.py "$tmp/run/notify" "$tmp/notify.log" \
+  ip netns exec "$NS" /usr/bin/python3 tests/e2e/notify_sink.py "$tmp/run/notify" "$tmp/notify.log" \
     2>"$tmp/sink.err" &
   SINK_PID=$!
   for ((i = 0; i < 50; i++)); do [[ -S $tmp/run/notify ]] && break; sleep 0.1; done

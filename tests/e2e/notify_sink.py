@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A fake systemd notify socket for tests/packaging/unit.sh: binds a unix
-# datagram socket at PATH (mode 0777, so the sandboxed daemon's uid can
-# send) and appends one line per datagram to LOG:
+# A fake systemd notify socket (tests/packaging/unit.sh, the e2e case
+# ftpalgd-notify-watchdog): binds a unix datagram socket at PATH (mode 0777,
+# so a sandboxed daemon's uid can send) and appends one line per datagram
+# to LOG:
 #   <monotonic ms> <queues> <datagram, newlines as '|'>
 # <queues> is "bound=Q,Q" listing the NFQUEUE queues bound in this network
 # namespace when the datagram arrived (run it in the daemon's namespace), so
