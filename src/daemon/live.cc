@@ -263,7 +263,9 @@ bool Daemon::HandleSignals(int fd) {
       case SIGHUP:
         heartbeat_.Reloading(MonotonicUs());
         Reload();
-        heartbeat_.Reloaded(MonotonicMs(), ServiceStatusLine(Snapshot()));
+        if (heartbeat_.enabled()) {
+          heartbeat_.Reloaded(MonotonicMs(), ServiceStatusLine(Snapshot()));
+        }
         break;
       case SIGUSR1:
         // The operator asked: never lose these lines to the log rate limit
@@ -396,7 +398,7 @@ void Daemon::StartEngine() {
   // previous run (or the other gateway, via conntrackd) left in the labels.
   Resync("start-up");
   Info("ready");
-  heartbeat_.Ready(MonotonicMs(), ServiceStatusLine(Snapshot()));
+  if (heartbeat_.enabled()) heartbeat_.Ready(MonotonicMs(), ServiceStatusLine(Snapshot()));
   if (heartbeat_.ping_interval_ms() != 0) {
     Info("service manager watchdog: a ping from the packet loop every " +
          std::to_string(heartbeat_.ping_interval_ms()) + " ms");
