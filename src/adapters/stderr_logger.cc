@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "adapters/stderr_logger.h"
 
-#include "adapters/journal_stream.h"
-
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
+
+#include "adapters/journal_stream.h"
 
 namespace ftpalg {
 namespace {
