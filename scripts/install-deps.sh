@@ -5,6 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev libcap-dev zlib1g-dev
+            libsystemd-dev  # sd_notify: Type=notify, watchdog (adapters/systemd_notifier.cc)
             libgtest-dev libgmock-dev
             clang-14 libclang-rt-14-dev)  # libFuzzer + sanitizers (make fuzz)
 # Real peers and kernel tools for the replay generators and namespace lab.
@@ -19,6 +20,8 @@ want=("${build_pkgs[@]}")
 # the daemon traced under the unit's restrictions.
 pkg_pkgs=(debhelper dpkg-dev fakeroot groff-base man-db systemd strace)
 [[ "${1:-}" == "--e2e" ]] && want+=("${pkg_pkgs[@]}")
+# hardening-check: the packaged programs keep dpkg-buildflags' hardening (deb.sh).
+[[ "${1:-}" == "--e2e" ]] && want+=(devscripts)
 
 missing=()
 for p in "${want[@]}"; do

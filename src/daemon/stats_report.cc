@@ -97,6 +97,7 @@ constexpr HelpEntry kPlaneHelp[] = {
     {"snapshot_write_us", "Microseconds spent writing conntrack labels"},
     {"snapshot_loaded", "Offsets read back for picked-up sessions"},
     {"snapshot_absent", "Picked-up sessions without ftpalg labels"},
+    {"labels_foreign", "FTP control conntracks with label bits another rule set"},
     {"pending", "Expectations pending now"},
     {"resolver_cached", "Control conntracks cached now"},
 };
