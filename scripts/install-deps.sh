@@ -5,6 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev libcap-dev zlib1g-dev
+            libsystemd-dev  # sd_notify: Type=notify, watchdog (adapters/systemd_notifier.cc)
             libgtest-dev libgmock-dev
             clang-14 libclang-rt-14-dev)  # libFuzzer + sanitizers (make fuzz)
 # Real peers and kernel tools for the replay generators and namespace lab.
@@ -21,6 +22,8 @@ want=("${build_pkgs[@]}")
 # promtool (Debian ships it in prometheus) for the example alert rules.
 pkg_pkgs=(debhelper dpkg-dev fakeroot groff-base man-db systemd strace lintian prometheus)
 [[ "${1:-}" == "--e2e" ]] && want+=("${pkg_pkgs[@]}")
+# hardening-check: the packaged programs keep dpkg-buildflags' hardening (deb.sh).
+[[ "${1:-}" == "--e2e" ]] && want+=(devscripts)
 
 missing=()
 for p in "${want[@]}"; do

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 
+#include "adapters/systemd_notifier.h"
 #include "daemon/config_file.h"
 #include "daemon/control_socket.h"
 #include "daemon/kernel_queue.h"
@@ -22,6 +23,7 @@
 #include "daemon/privileges.h"
 #include "daemon/queue_handler.h"
 #include "daemon/rules_watch.h"
+#include "daemon/service_heartbeat.h"
 #include "daemon/stats_report.h"
 #include "ftpalg/engine.h"
 #include "ftpalg/stats.h"
@@ -48,18 +50,24 @@ class UniqueFd {
   int fd_;
 };
 
-uint64_t MonotonicMs() {
+uint64_t MonotonicUs() {
   struct timespec ts {};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000u +
-         static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u +
+         static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
+
+uint64_t MonotonicMs() { return MonotonicUs() / 1000u; }
 
 class Daemon {
  public:
   Daemon(const std::vector<std::string>& args, const DaemonOptions& options,
          StderrLogger& logger)
-      : args_(args), options_(options), logger_(logger) {}
+      : args_(args),
+        options_(options),
+        logger_(logger),
+        notifier_(MakeSystemdNotifier(logger)),
+        heartbeat_(*notifier_) {}
   int Run();
 
  private:
@@ -106,6 +114,9 @@ class Daemon {
   KernelQueueStats last_queue_[2];
   std::unique_ptr<NetlinkSocket> watch_socket_;
   std::unique_ptr<RulesWatch> rules_watch_;
+  // systemd Type=notify: readiness, status, watchdog (service_heartbeat.h).
+  std::unique_ptr<ServiceNotifier> notifier_;
+  ServiceHeartbeat heartbeat_;
 };
 
 StatsSnapshot Daemon::Snapshot() const {
@@ -258,7 +269,11 @@ bool Daemon::HandleSignals(int fd) {
         stop = true;
         break;
       case SIGHUP:
+        heartbeat_.Reloading(MonotonicUs());
         Reload();
+        if (heartbeat_.enabled()) {
+          heartbeat_.Reloaded(MonotonicMs(), ServiceStatusLine(Snapshot()));
+        }
         break;
       case SIGUSR1:
         // The operator asked: never lose these lines to the log rate limit
@@ -392,12 +407,20 @@ void Daemon::StartEngine() {
   // previous run (or the other gateway, via conntrackd) left in the labels.
   Resync("start-up");
   Info("ready");
+  if (heartbeat_.enabled()) heartbeat_.Ready(MonotonicMs(), ServiceStatusLine(Snapshot()));
+  if (heartbeat_.ping_interval_ms() != 0) {
+    Info("service manager watchdog: a ping from the packet loop every " +
+         std::to_string(heartbeat_.ping_interval_ms()) + " ms");
+  }
 }
 
 int Daemon::PollLoop() {
   constexpr size_t kMaxFds = 16;
   bool stop = false;
   while (!stop) {
+    // The watchdog ping comes from here only: a loop that stops turning
+    // stops pinging, and the service manager restarts the daemon.
+    heartbeat_.LoopTurned(MonotonicMs());
     struct pollfd fds[kMaxFds] = {{socket_->fd(), POLLIN, 0},
                                   {sig_fd_.get(), POLLIN, 0},
                                   {timer_fd_.get(), POLLIN, 0}};
@@ -407,6 +430,8 @@ int Daemon::PollLoop() {
       nfds += control_->PollFds(fds + 3, kMaxFds - 3);
       timeout = control_->NextTimeoutMs(MonotonicMs());
     }
+    const int ping_in = heartbeat_.PollTimeoutMs(MonotonicMs());
+    if (ping_in >= 0 && (timeout < 0 || ping_in < timeout)) timeout = ping_in;
     const int n = poll(fds, nfds, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -435,6 +460,7 @@ void Daemon::OnTimer() {
     const std::string w = rules_watch_->Tick(now, stats_.control_packets);
     if (!w.empty()) logger_.Log(LogLevel::kWarn, w);
   }
+  if (heartbeat_.StatusDue(now)) heartbeat_.Status(now, ServiceStatusLine(Snapshot()));
   logger_.FlushSuppressed();
 }
 
@@ -469,6 +495,7 @@ void Daemon::OpenRulesWatch() {
 // what is already in the socket, then unbind (new packets then take the
 // rules' --queue-bypass), then take down the data-connection state.
 void Daemon::Shutdown() {
+  heartbeat_.Stopping();
   socket_->ReceiveBurst(*handler_, MonotonicMs(), kDrainBudget);
   for (uint16_t q : {options_.queue, options_.data_queue()}) {
     if (const int rc = socket_->Unbind(q); rc != 0) {

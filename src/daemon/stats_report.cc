@@ -97,6 +97,7 @@ constexpr HelpEntry kPlaneHelp[] = {
     {"snapshot_write_us", "Microseconds spent writing conntrack labels"},
     {"snapshot_loaded", "Offsets read back for picked-up sessions"},
     {"snapshot_absent", "Picked-up sessions without ftpalg labels"},
+    {"labels_foreign", "FTP control conntracks with label bits another rule set"},
     {"label_writes", "Conntrack label updates the kernel accepted (all kinds)"},
     {"pending_saved", "Pending data connections written to the session's labels"},
     {"pending_cleared", "Pending data connections cleared (used, withdrawn, expired)"},

@@ -455,7 +455,7 @@ print("NOOPs:", n)
   rc=$?
   expect_rc0 $rc "ftplib NOOP session"
   for ((i = 0; i < 50; i++)); do
-    log_new ALG_LOG | grep -q 'rules gone? nothing queued for' && break
+    grep -q 'rules gone? nothing queued for' <<<"$(log_new ALG_LOG)" && break
     sleep 0.1
   done
   expect_log ALG_LOG 'rules gone\? nothing queued for [0-9]+ s while [1-9][0-9]* FTP control conntracks saw packets' \
@@ -470,4 +470,58 @@ print("NOOPs:", n)
   expect_rc0 $? "curl (active) with the rules back"
   expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "RETR hello.txt"
   case_end 1 1
+}
+
+# --- systemd Type=notify -----------------------------------------------------
+# ftpalgd restarted with systemd's notify environment: NOTIFY_SOCKET a unix
+# datagram socket this case owns (notify_sink.py, in the gateway namespace)
+# and WATCHDOG_USEC=2 s. READY=1 once queues 0 and 1 are bound; while an
+# active transfer (two PORT rewrites) goes through, the packet loop keeps
+# pinging: WATCHDOG=1 about every second and never 2 s apart (systemd would
+# kill it then); STATUS= then counts the rewrites; STOPPING=1 at SIGTERM.
+# The daemon is started again without the notify environment for the next
+# cases. (A stalled loop stopping the pings: tests/daemon/service_heartbeat_test.cc.)
+case_notify() {
+  local sock=$T/notify.sock nlog sink rc i out
+  case_begin "ftpalgd-notify-watchdog"
+  nlog=$CASE_DIR/notify.log
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  rm -f "$sock"
+  gw "$PY" "$E2E_LIB_DIR/notify_sink.py" "$sock" "$nlog" 2>"$CASE_DIR/sink.err" &
+  sink=$!
+  LAB_PIDS+=("$sink")
+  for ((i = 0; i < 50; i++)); do [[ -S $sock ]] && break; sleep 0.1; done
+  if ! NOTIFY_SOCKET=$sock WATCHDOG_USEC=2000000 ftpalgd_spawn; then
+    fail "ftpalgd with NOTIFY_SOCKET did not start"
+    stop_pid "$sink"; ftpalgd_spawn; case_report; return
+  fi
+  cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" "ftp://$SRV4/" -o "$CASE_DIR/list" \
+    "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  rc=$?
+  expect_rc0 $rc curl
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  # STATUS= is refreshed every 5 s when it changed.
+  for ((i = 0; i < 80; i++)); do
+    grep -qE ' STATUS=sessions [0-9]+, rewrites [1-9]' "$nlog" && break; sleep 0.1
+  done
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  sleep 0.2; stop_pid "$sink"
+  out=$(awk '
+    { t = $1; q = $2; $1 = ""; $2 = ""; m = substr($0, 3); n++ }
+    n == 1 { if (m !~ /^READY=1\|STATUS=sessions 0, /) print "first notification is not READY=1: " m
+             if (q != "bound=0,1") print "READY=1 before queues 0 and 1 were bound (" q ")"
+             last = t; next }
+    m == "WATCHDOG=1" { pings++; if (t - last >= 2000) print "no ping for " t - last " ms"; last = t; next }
+    m ~ /^STATUS=sessions [0-9]+, rewrites [1-9]/ { rewrites = 1; next }
+    m ~ /^STATUS=/ { next }
+    m ~ /^STOPPING=1/ { stopping = n; next }
+    { print "unexpected notification: " m }
+    END { if (pings < 3) print "only " pings + 0 " watchdog pings"
+          if (!rewrites) print "no STATUS= with the rewrites"
+          if (stopping != n || n == 0) print "STOPPING=1 is not the last notification" }' "$nlog" 2>&1)
+  [[ -z $out ]] || fail "notify socket: ${out//$'\n'/; }"
+  echo "notifications: $(grep -c ' WATCHDOG=1$' "$nlog") pings; $(grep -oE 'STATUS=sessions [^|]*' "$nlog" | tail -n1)" \
+    >"$CASE_DIR/events.out"
+  ftpalgd_spawn || fail "ftpalgd restart without NOTIFY_SOCKET failed"
+  case_end 2 2
 }

@@ -87,6 +87,7 @@ run "dnat-ftplib-active-$GW_PUB4B" case_dnat_active "$GW_PUB4B"
 run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
 if [[ $ALG == ftpalgd ]]; then
+  run ftpalgd-notify-watchdog case_notify
   run metrics-textfile-node-exporter case_metrics_textfile
   run ftpalgd-sigkill-restart case_sigkill
   run ftpalgd-restart-pending-passive case_restart_pending passive
@@ -98,8 +99,8 @@ if [[ $ALG == ftpalgd ]]; then
     echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
   fi
 else
-  for c in metrics-textfile-node-exporter ftpalgd-sigkill-restart ftpalgd-restart-pending-passive \
-    ftpalgd-restart-pending-active ftpalgd-rules-gone; do
+  for c in ftpalgd-notify-watchdog metrics-textfile-node-exporter ftpalgd-sigkill-restart \
+    ftpalgd-restart-pending-passive ftpalgd-restart-pending-active ftpalgd-rules-gone; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi
