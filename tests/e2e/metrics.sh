@@ -11,7 +11,7 @@
 # counted, ftpalg_up 1, node_textfile_scrape_error 0. Then with no daemon
 # answering (a socket path nobody listens on): ftpalg_up 0, the file replaced
 # by a rename (new inode), no temporary file left. docs/metrics.md must list
-# every family the daemon exports.
+# every family the daemon exports, with its type and HELP text.
 
 METRICS_PORT=${METRICS_PORT:-9100}
 
@@ -72,10 +72,15 @@ case_metrics_textfile() {
     n=$(grep -c '^# TYPE ftpalg_' "$out") fam=$(grep -c '^# TYPE ftpalg_' "$CASE_DIR/metrics.txt")
     ((n > 50 && n == fam)) || fail "$n ftpalg families written, $fam served by node_exporter"
     grep -qx 'ftpalg_up 1' "$CASE_DIR/metrics.txt" || fail "/metrics: ftpalg_up is not 1"
-    # docs/metrics.md lists every family the daemon exports.
-    for name in $(sed -n 's/^# TYPE \(ftpalg_[a-z0-9_]*\) .*/\1/p' "$out"); do
-      grep -qF "| \`$name\` |" "$REPO/docs/metrics.md" || fail "docs/metrics.md does not list $name"
-    done
+    # docs/metrics.md lists every family the daemon exports, with its type
+    # and its HELP text as exported.
+    while read -r _ _ name help; do
+      type=$(sed -n "s/^# TYPE $name //p" "$out")
+      row=$(grep -F "| \`$name\` | $type |" "$REPO/docs/metrics.md")
+      if [[ -z $row ]]; then fail "docs/metrics.md does not list $name ($type)"
+      elif [[ $row != *"| $help |" ]]; then fail "docs/metrics.md: $name's HELP differs from the exported one: $help"
+      fi
+    done < <(grep '^# HELP ftpalg_' "$out")
     n=$(awk '$1 == "ftpalg_rewrites_total" { print $2 }' "$CASE_DIR/metrics.txt")
     ((${n:-0} > ${rw0:-0})) || fail "/metrics: ftpalg_rewrites_total ${n:-missing}, expected > ${rw0:-?} after the PORT transfer"
 
