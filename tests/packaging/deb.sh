@@ -74,10 +74,11 @@ rm -rf "$hx"
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles 2>/dev/null)
 
 # lintian, as a Debian maintainer runs it (every tag printed; E: and W:
-# fail). The I: tags known today: hardening-no-fortify-functions (the
-# compile rules drop CPPFLAGS, issue 15), and spelling-error-in-binary for
-# fragments such as "untill" that GCC makes when it splits string literals
-# ("unti" + "l the hole fills"): no source file has those words.
+# fail). The I: tags known today are spelling-error-in-binary for fragments
+# such as "untill" that GCC makes when it splits string literals ("unti" +
+# "l the hole fills"): no source file has those words. They are not
+# overridden: an override whose context no longer matches is itself a
+# warning (mismatched-override), and the fragments move with the code.
 changes=$(dirname "$deb")/deb/$(basename "$deb" .deb).changes
 [[ -f $changes ]] || changes=$deb
 lintian --pedantic -I -E --show-overrides --suppress-tags very-long-line-length-in-source-file \
