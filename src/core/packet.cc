@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "ftpalg/packet.h"
 
+#include <bit>
+#include <cstring>
+
 namespace ftpalg {
 
 std::string_view PacketErrorName(PacketError e) {
@@ -109,8 +112,29 @@ PacketError ParsePacket(const uint8_t* b, size_t len, PacketView* v) {
 }
 
 uint32_t ChecksumAdd(uint32_t sum, const uint8_t* data, size_t len) {
+  // The ones' complement sum does not depend on byte order (RFC 1071 2.B):
+  // add 32-bit words as the host loads them into a 64-bit accumulator, fold
+  // to 16 bits, then put the bytes in network order. Same value as adding
+  // big-endian 16-bit words one by one, a quarter of the additions.
+  uint64_t acc = 0;
   size_t i = 0;
-  for (; i + 1 < len; i += 2) sum += LoadBe16(data + i);
+  for (; i + 8 <= len; i += 8) {
+    uint32_t a, b;
+    std::memcpy(&a, data + i, 4);
+    std::memcpy(&b, data + i + 4, 4);
+    acc += uint64_t{a} + b;
+  }
+  for (; i + 2 <= len; i += 2) {
+    uint16_t w;
+    std::memcpy(&w, data + i, 2);
+    acc += w;
+  }
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  uint32_t host = static_cast<uint32_t>(acc);
+  if constexpr (std::endian::native == std::endian::little) {
+    host = ((host & 0xff) << 8) | (host >> 8);
+  }
+  sum += host;
   if (i < len) sum += uint32_t{data[i]} << 8;
   // Fold early so that long inputs never overflow 32 bits.
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);

@@ -97,9 +97,11 @@ InstallResult RecordingSink::Install(const Expectation& e) {
   same_target.push_back(e);
   ++active_count_;
   ++installed_;
-  if (keep_jsonl_) {
-    jsonl_ += ExpectationToJson(e, now_ms_);
-    jsonl_ += '\n';
+  if (keep_jsonl_ || jsonl_out_ != nullptr) {
+    std::string line = ExpectationToJson(e, now_ms_);
+    line += '\n';
+    if (jsonl_out_ != nullptr) *jsonl_out_ << line;
+    if (keep_jsonl_) jsonl_ += line;
   }
   if (observer_) observer_(Event::kInstalled, e);
   return InstallResult::kOk;
