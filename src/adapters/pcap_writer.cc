@@ -50,7 +50,9 @@ std::unique_ptr<PcapWriter> PcapWriter::Create(const std::string& path,
   }
   // pcap_dump does two small fwrites per record: a large stdio buffer makes
   // the write(2) calls kWriteBuffer-sized instead of 4 KiB.
-  (void)std::setvbuf(f, nullptr, _IOFBF, kWriteBuffer);
+  // (glibc ignores the size unless given the buffer.)
+  w->write_buffer_.reset(new char[kWriteBuffer]);
+  (void)std::setvbuf(f, w->write_buffer_.get(), _IOFBF, kWriteBuffer);
   w->dumper_.reset(pcap_dump_fopen(w->dead_.get(), f));
   if (!w->dumper_) {
     *error = path + ": cannot write pcap header: " + pcap_geterr(w->dead_.get());
