@@ -122,7 +122,7 @@ bench_replay() {
   detail "- $detail_bench"
   detail "- replay summary: $(grep -E '^(rewrites|expectations|packets):' "$W/replay-bench.txt" | tr '\n' ';')"
   detail ""
-  detail "Real sessions: $NPKT packets, $(calc "$rbytes / 1e6" 1) MB: $(sed 's/^gen_real_capture: [^:]*: //' "$W/gen_real.txt" | tail -1) (bench/gen_real_capture: the FTP control packets of ${#reals[@]} public captures in pcaps/public, copies with their client ports moved, 1000 open at a time, one packet of each in turn; built into build/bench, not committed)."
+  detail "Real sessions: $NPKT packets, $(calc "$rbytes / 1e6" 1) MB: $(sed 's/^gen_real_capture: [^:]*: [0-9]* packets, //' "$W/gen_real.txt" | tail -1) (bench/gen_real_capture: the FTP control packets of ${#reals[@]} public captures in pcaps/public, copies with their client ports moved, 1000 open at a time, one packet of each in turn; built into build/bench, not committed)."
   detail ""
   detail "- $detail_real"
   detail "- replay summary: $(grep -E '^(rewrites|expectations|packets|refusals):' "$W/replay-real.txt" | tr '\n' ';')"
