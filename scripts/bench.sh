@@ -6,7 +6,9 @@
 #
 #   scripts/bench.sh [BUILD_DIR]      (default build/bench)
 #
-# 1 engine replay vs a bare libpcap loop   2 live sessions kernel vs ftpalgd
+# 1 replay vs a bare libpcap loop (bench capture; real sessions: bench/
+#   gen_real_capture over pcaps/public), peak RSS, engine alone
+#                                          2 live sessions kernel vs ftpalgd
 # 3 added latency per control packet       4 queue throughput (batch on/off)
 # 5 sessions vs memory, lookup cost        + callgrind profile of the replay
 #
