@@ -53,7 +53,12 @@ class RecordingSink final : public ExpectationSink {
   // Active expectations by public target (every check compares targets
   // first), each list in installation order: Install and Remove stay O(1)
   // with tens of thousands of active expectations.
-  std::unordered_map<Endpoint, std::vector<Expectation>, TargetHash> active_;
+  using ActiveMap = std::unordered_map<Endpoint, std::vector<Expectation>, TargetHash>;
+  ActiveMap active_;
+  // Nodes of targets with no active expectation left, kept (with their
+  // vectors' capacity) for the next new target: no allocation per
+  // expectation once the busiest moment of the capture has been seen.
+  std::vector<ActiveMap::node_type> spare_;
   size_t active_count_ = 0;
   std::string jsonl_;
   bool keep_jsonl_ = true;
