@@ -204,7 +204,7 @@ BENCH_BUILD    ?= build/bench
 BENCH_OPT      ?= -O2 -g -DNDEBUG
 BENCH_CXXFLAGS  = -std=c++20 $(BENCH_OPT) $(WARN) -Iinclude -Isrc -I.
 BENCH_TOOLS    := $(addprefix $(BENCH_BUILD)/,gen_capture pingpong flood pcap_loop \
-                    nfq_accept engine_bench malloc_count.so)
+                    nfq_accept gen_real_capture engine_bench malloc_count.so)
 
 .PHONY: bench-tools
 bench:
@@ -219,7 +219,7 @@ $(BENCH_BUILD)/gen_capture $(BENCH_BUILD)/pingpong $(BENCH_BUILD)/flood: $(BENCH
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -o $@ $<
 
-$(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept: $(BENCH_BUILD)/%: bench/%.cc
+$(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept $(BENCH_BUILD)/gen_real_capture: $(BENCH_BUILD)/%: bench/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
