@@ -95,6 +95,7 @@ struct Engine::Impl {
   FlowResolver& resolver;
   Logger& log;
   Stats& stats;
+  SessionObserver* observer = nullptr;  // optional (Engine::SetSessionObserver)
   SessionTable sessions;
   ExpectationTable expectations;
   AnnouncementPolicy policy;

@@ -181,6 +181,12 @@ void AddGeneral(const StatsSnapshot& s, Report& r) {
         "Times no control packet was queued for an interval while FTP control "
         "conntracks were active (rules gone?)",
         "rules_gone_warnings", s.rules_gone_warnings);
+  r.Add(general, "ftpalg_events_recorded_total", false,
+        "NAT-binding records (--events) queued for the file", "events_recorded",
+        s.events_recorded);
+  r.Add(general, "ftpalg_events_dropped_total", false,
+        "NAT-binding records dropped because the writer fell behind",
+        "events_dropped", s.events_dropped);
 }
 
 // Refusal reasons share one metric, labelled by reason.
