@@ -525,3 +525,58 @@ case_notify() {
   ftpalgd_spawn || fail "ftpalgd restart without NOTIFY_SOCKET failed"
   case_end 2 2
 }
+
+# --- E: NAT-binding records (ftpalgd --events, docs/events.md) -------------
+# A daemon started with --events; an active PORT transfer from the client
+# behind MASQUERADE and a passive 227 transfer to the DNATed server; the
+# file is rotated (mv + SIGHUP) in between; the daemon is stopped so every
+# session ends. The stream is read with json: each line a v1 record; the
+# session start with its public binding, the data connection announced and
+# installed with the right inside and public address:port, then used, and
+# the session end. The public port must be the one the peer was told.
+case_events() {
+  local ev saved=$FTPALGD_ARGS rc out port p1 p2
+  case_begin "ftpalgd-events"
+  ev=$CASE_DIR/events.jsonl
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  FTPALGD_ARGS="$saved --events $ev"
+  if ! ftpalgd_spawn; then
+    FTPALGD_ARGS=$saved; fail "ftpalgd --events did not start"; ftpalgd_spawn; case_report; return
+  fi
+  FTPALGD_ARGS=$saved
+  curl_opts port
+  cli "${CURL[@]}" "${CURL_MODE[@]}" --interface "$CLI4" "ftp://$SRV4/big.bin" -o "$CASE_DIR/active.bin" \
+    >"$CASE_DIR/active.out" 2>"$CASE_DIR/active.err"
+  expect_rc0 $? "curl (active)"
+  expect_sha "$CASE_DIR/active.bin" "$BIG_SHA" "RETR big.bin (active)"
+  mv "$ev" "$ev.1"
+  kill -HUP "$ALG_PID"
+  curl_opts pasv
+  srv "${CURL[@]}" "${CURL_MODE[@]}" "ftp://$GW_PUB4/big.bin" -o "$CASE_DIR/passive.bin" \
+    >"$CASE_DIR/passive.out" 2>"$CASE_DIR/passive.err"
+  expect_rc0 $? "curl (passive)"
+  expect_sha "$CASE_DIR/passive.bin" "$BIG_SHA" "RETR big.bin (passive)"
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  ftpalgd_spawn || fail "ftpalgd restart failed"
+  [[ -s $ev ]] || fail "no new events file after SIGHUP"
+  out=$("$PY" "$E2E_LIB_DIR/check_events.py" "$ev.1" "$ev" --expect \
+    "active=PORT,client,${CLI4//./\\.}:[0-9]+,${CLI4//./\\.}:[0-9]+,${GW_PUB4//./\\.}:[0-9]+,$SRV4" \
+    "passive=227,server,${SRV4//./\\.}:[0-9]+,${DMZ4//./\\.}:[0-9]+,${GW_PUB4//./\\.}:[0-9]+,$SRV4" \
+    2>"$CASE_DIR/check.err")
+  rc=$?
+  echo "$out" >"$CASE_DIR/check.out"
+  expect_rc0 $rc "check_events.py ($(head -c 300 "$CASE_DIR/check.err"))"
+  # The public port in the records is the one the peer was told.
+  port=$(awk '$1 == "active" { n = split($2, a, ":"); print a[n] }' <<<"$out")
+  if [[ -n $port ]]; then
+    p1=$((port / 256)) p2=$((port % 256))
+    expect_log SRV4_LOG "PORT 203,0,113,1,$p1,$p2" "server was not told the recorded public port $port"
+  fi
+  port=$(awk '$1 == "passive" { n = split($2, a, ":"); print a[n] }' <<<"$out")
+  if [[ -n $port ]]; then
+    p1=$((port / 256)) p2=$((port % 256))
+    expect_grep "$CASE_DIR/passive.err" "^< 227 .*\(203,0,113,1,$p1,$p2\)" "client was not told the recorded public port $port"
+  fi
+  grep -q '"event":"stream_open"' "$ev" || fail "the reopened file has no stream_open"
+  case_end 2 1
+}

@@ -93,6 +93,7 @@ if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-restart-pending-passive case_restart_pending passive
   run ftpalgd-restart-pending-active case_restart_pending active
   run ftpalgd-rules-gone case_rules_gone
+  run ftpalgd-events case_events
   hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
@@ -100,7 +101,8 @@ if [[ $ALG == ftpalgd ]]; then
   fi
 else
   for c in ftpalgd-notify-watchdog metrics-textfile-node-exporter ftpalgd-sigkill-restart \
-    ftpalgd-restart-pending-passive ftpalgd-restart-pending-active ftpalgd-rules-gone; do
+    ftpalgd-restart-pending-passive ftpalgd-restart-pending-active ftpalgd-rules-gone \
+    ftpalgd-events; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi
