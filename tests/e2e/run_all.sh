@@ -86,6 +86,15 @@ run "dnat-ftplib-active-$GW_PUB4" case_dnat_active "$GW_PUB4"
 run "dnat-ftplib-active-$GW_PUB4B" case_dnat_active "$GW_PUB4B"
 run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
+for m in pasv epsv port; do
+  for k in precreate expect; do
+    if [[ $ALG == ftpalgd ]]; then
+      run "hairpin-$m-$k" case_hairpin "$m" "$k"
+    else
+      case_wanted "hairpin-$m-$k" && echo "SKIP hairpin-$m-$k (ALG=$ALG: the cases check ftpalgd's mechanisms)"
+    fi
+  done
+done
 if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-notify-watchdog case_notify
   run metrics-textfile-node-exporter case_metrics_textfile
