@@ -3,7 +3,7 @@
 
 #include <time.h>
 
-#include <cstdio>
+#include <charconv>
 #include <cstring>
 
 namespace ftpalg {
@@ -24,8 +24,19 @@ void FormatUtcMs(uint64_t wall_ms, char out[kUtcTextSize]) {
 JsonLine& JsonLine::Begin(uint64_t wall_ms, std::string_view event) {
   len_ = 0;
   ok_ = true;
-  char ts[kUtcTextSize];
-  FormatUtcMs(wall_ms, ts);
+  // The date and time of day change once a second: only the milliseconds
+  // are written anew for each record.
+  char* ts = ts_;
+  if (wall_ms / 1000 != ts_second_ || ts_[0] == '\0') {
+    FormatUtcMs(wall_ms, ts_);
+    ts_second_ = wall_ms / 1000;
+  } else {
+    const unsigned ms = static_cast<unsigned>(wall_ms % 1000);
+    char* dot = ts + std::strlen(ts) - 4;
+    dot[0] = static_cast<char>('0' + ms / 100);
+    dot[1] = static_cast<char>('0' + ms / 10 % 10);
+    dot[2] = static_cast<char>('0' + ms % 10);
+  }
   Raw("{\"v\":");
   Raw(kEventSchemaVersion == 1 ? "1" : "?");
   Str("ts", ts);
@@ -46,21 +57,24 @@ void JsonLine::Raw(std::string_view s) {
 void JsonLine::Quoted(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   Raw("\"");
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
+  size_t run = 0;  // start of the characters that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+    Raw(s.substr(run, i - run));
+    run = i + 1;
     if (c == '"') {
       Raw("\\\"");
     } else if (c == '\\') {
       Raw("\\\\");
     } else if (c == '\n') {
       Raw("\\n");
-    } else if (c < 0x20 || c == 0x7f) {
+    } else {
       const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
       Raw(std::string_view(esc, 6));
-    } else {
-      Raw(std::string_view(&ch, 1));
     }
   }
+  Raw(s.substr(run));
   Raw("\"");
 }
 
@@ -78,9 +92,9 @@ JsonLine& JsonLine::Str(std::string_view key, std::string_view value) {
 
 JsonLine& JsonLine::Num(std::string_view key, uint64_t value) {
   char n[24];
-  const int len = std::snprintf(n, sizeof n, "%llu", static_cast<unsigned long long>(value));
+  const char* end = std::to_chars(n, n + sizeof n, value).ptr;
   Key(key);
-  Raw(std::string_view(n, static_cast<size_t>(len)));
+  Raw(std::string_view(n, static_cast<size_t>(end - n)));
   return *this;
 }
 
@@ -111,7 +125,8 @@ std::string_view EndpointText(const Endpoint& e, char* out, size_t cap) {
   if (v6) out[n++] = '[';
   n += FormatAddress(e.addr, out + n, cap - n);
   if (v6) out[n++] = ']';
-  n += static_cast<size_t>(std::snprintf(out + n, cap - n, ":%u", e.port));
+  out[n++] = ':';
+  n = static_cast<size_t>(std::to_chars(out + n, out + cap, e.port).ptr - out);
   return std::string_view(out, n);
 }
 

@@ -17,6 +17,10 @@ namespace ftpalg {
 
 constexpr int kEventSchemaVersion = 1;
 
+// "2026-12-06T18:50:00.123Z" (UTC, milliseconds), NUL-terminated.
+constexpr size_t kUtcTextSize = 32;
+void FormatUtcMs(uint64_t wall_ms, char out[kUtcTextSize]);
+
 // One JSON object being written; Finish() closes it with "}\n". A record
 // that would not fit is cut off and reported by ok() == false.
 class JsonLine {
@@ -43,13 +47,12 @@ class JsonLine {
   void Quoted(std::string_view s);  // with JSON escapes
 
   char buf_[kMaxLen];
+  char ts_[kUtcTextSize] = {};  // the last "ts" written, and its second
+  uint64_t ts_second_ = 0;
   size_t len_ = 0;
   bool ok_ = true;
 };
 
-// "2026-12-06T18:50:00.123Z" (UTC, milliseconds), NUL-terminated.
-constexpr size_t kUtcTextSize = 32;
-void FormatUtcMs(uint64_t wall_ms, char out[kUtcTextSize]);
 
 // What a session_start record knows: the REPLY tuple once the conntrack
 // was read (nullopt: never found, e.g. the session ended first).
