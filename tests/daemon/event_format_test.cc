@@ -50,6 +50,20 @@ TEST(EventFormat, UtcTimestamp) {
   EXPECT_STREQ(ts, "1970-01-01T00:00:00.005Z");
 }
 
+// The time of day is reused within a second: the milliseconds still change.
+TEST(EventFormat, ConsecutiveRecordsCarryTheirOwnTime) {
+  JsonLine j;
+  auto ts = [&j](uint64_t wall) {
+    const std::string l(j.Begin(wall, "x").Finish());
+    return l.substr(l.find("\"ts\":\"") + 6, 24);
+  };
+  EXPECT_EQ(ts(kWall), "2026-12-06T18:50:00.123Z");
+  EXPECT_EQ(ts(kWall + 1), "2026-12-06T18:50:00.124Z");
+  EXPECT_EQ(ts(kWall + 877), "2026-12-06T18:50:01.000Z");
+  EXPECT_EQ(ts(kWall + 86400000), "2026-12-07T18:50:00.123Z");
+  EXPECT_EQ(ts(kWall - 1000), "2026-12-06T18:49:59.123Z");
+}
+
 TEST(EventFormat, StreamOpen) {
   JsonLine j;
   EXPECT_EQ(FormatStreamOpen(j, kWall, 42, "0.1.0", 3),
