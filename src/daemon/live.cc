@@ -244,6 +244,7 @@ void Daemon::LogCounters() {
 }
 
 void Daemon::Reload() {
+  if (events_) events_->Reopen();  // logrotate, whatever the config file says
   DaemonOptions fresh;
   std::string error;
   if (!LoadOptions(args_, &fresh, &error)) {
@@ -262,7 +263,6 @@ void Daemon::Reload() {
                 "reload: only --log-level and --log-rate change live; restart "
                 "ftpalgd for: " + DescribeOptions(fresh));
   }
-  if (events_) events_->Reopen();  // logrotate
   options_.log_level = fresh.log_level;
   options_.log_rate = fresh.log_rate;
   Info("reloaded: " + DescribeOptions(options_) + "; log rate limits reset");
@@ -545,6 +545,7 @@ void Daemon::Shutdown() {
   if (events_) {
     events_->Close();
     plane_->SetBindingEvents(nullptr);
+    engine_->SetSessionObserver(nullptr);
   }
   LogCounters();
   control_.reset();
