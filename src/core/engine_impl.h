@@ -31,6 +31,7 @@
 #include "ftpalg/segment_pool.h"
 #include "ftpalg/session.h"
 #include "ftpalg/tcp_stream.h"
+#include "ftpalg/tls_record_tracker.h"
 
 namespace ftpalg {
 
@@ -179,6 +180,12 @@ struct Engine::Impl {
   bool CheckedAnnounce(Session* s, Direction d, AnnounceKind ak,
                        std::string_view text, bool whole, bool overlong,
                        RewriteOp* op);
+
+  // ---- engine_tls.cc: TLS records followed after 234, cleartext after CCC
+  void StartTls(Session* s);
+  size_t FollowTls(Session* s, Direction d, const uint8_t* w, size_t from, size_t n);
+  void ResumeCleartext(Session* s, Direction d, const TlsScan& r);
+  void LoseTlsFraming(Session* s, Direction d, const char* why);
 
   // ---- engine_announce.cc: announcement policy applied, expectations
   void Refuse(Session* s, uint64_t& counter, const char* reason,

@@ -73,10 +73,19 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
   StreamState& st = s->stream[Index(d)];
   LineState& ls = st.line;
   const uint8_t* w = work.data();
-  if (s->dialogue.tls || st.gap_open) return PassUnparsed(ls, w, n);
-  size_t line_start = ls.line_len == 0 ? 0 : kLineBegunBefore;
-  size_t copied = 0;
+  if (st.gap_open) {
+    LoseTlsFraming(s, d, "bytes passed unparsed after a hole");
+    return PassUnparsed(ls, w, n);
+  }
   size_t i = 0;
+  if (TlsRecordTracker::Active(st.tls)) {
+    i = FollowTls(s, d, w, 0, n);
+    if (i == n) return PassUnparsed(ls, w, n);
+  } else if (s->dialogue.tls) {
+    return PassUnparsed(ls, w, n);  // encrypted, records not followed
+  }
+  size_t line_start = ls.line_len == 0 ? i : kLineBegunBefore;
+  size_t copied = 0;
   while (i < n) {
     // Lines end in LF (CR is part of the line); find the next one at once.
     const void* found = std::memchr(w + i, '\n', n - i);
@@ -105,6 +114,10 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
     ls.synced = true;
     line_start = lf + 1;
     i = lf + 1;
+    if (TlsRecordTracker::Active(st.tls)) {  // that line was the 234
+      i = FollowTls(s, d, w, i, n);
+      line_start = ls.line_len == 0 ? i : kLineBegunBefore;
+    }
   }
   const size_t hold = HoldTail(s, d, w_seq, line_start, n, fin);
   Emit(w + copied, n - hold - copied);
@@ -181,7 +194,7 @@ size_t Engine::Impl::HoldTail(Session* s, Direction d, uint32_t w_seq, size_t li
                               size_t n, bool fin) {
   StreamState& st = s->stream[Index(d)];
   LineState& ls = st.line;
-  if (!ls.synced || ls.line_len == 0 || s->dialogue.tls) return 0;
+  if (!ls.synced || ls.line_len == 0 || TlsRecordTracker::Active(st.tls)) return 0;
   const bool candidate =
       IsCandidatePrefix(d, ls.prefix, ls.prefix_len, s->dialogue.multiline_code);
   if (!candidate) return 0;
@@ -219,12 +232,7 @@ bool Engine::Impl::OnLine(Session* s, Direction d, std::string_view text, bool w
       LogNotFtp(s, m, text);
       return false;
     case LineMeaning::What::kTlsStarted:
-      ++stats.tls_sessions;
-      // Always offered: the resolver keeps it only where labels already
-      // hold this session's state (a rewrite, a pending data connection).
-      SaveSnapshot(s);
-      Log(LogLevel::kInfo, s,
-          "AUTH accepted (234): control connection encrypted, parsing stopped");
+      StartTls(s);
       return false;
     case LineMeaning::What::kUnsolicited:
       Refuse(s, stats.refused_unsolicited, "reply answers no PASV/EPSV/LPSV", text);

@@ -102,6 +102,7 @@ void Engine::Impl::GiveUpHole(Session* s, Direction d, uint32_t resume_at, const
   st.gap_open = true;
   st.gap_end = resume_at;
   st.line = LineState{};
+  LoseTlsFraming(s, d, "a hole was given up");
   if (!s->dialogue.tls) {
     FtpDialogue::ForgetPairing(s->dialogue, d);
     if (s->dialogue.tls) {
