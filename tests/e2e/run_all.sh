@@ -29,6 +29,8 @@ source "$HERE/lib.sh"
 source "$HERE/cases.sh"
 # shellcheck source=tests/e2e/hardening.sh
 source "$HERE/hardening.sh"
+# shellcheck source=tests/e2e/ccc.sh
+source "$HERE/ccc.sh"
 
 FILTERS=("$@")
 # Overall bound: a hung ALG makes every client wait for its own timeout; past
@@ -79,6 +81,7 @@ run "dnat-ftplib-active-$GW_PUB4" case_dnat_active "$GW_PUB4"
 run "dnat-ftplib-active-$GW_PUB4B" case_dnat_active "$GW_PUB4B"
 run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
+ccc_cases  # FTPS with CCC (ProFTPD + mod_tls), and TLS kept to the end
 if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-sigkill-restart case_sigkill
   run ftpalgd-restart-pending-passive case_restart_pending passive
