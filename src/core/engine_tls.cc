@@ -9,10 +9,10 @@ namespace ftpalg {
 
 void Engine::Impl::StartTls(Session* s) {
   ++stats.tls_sessions;
-  for (StreamState& st : s->stream) {
-    TlsRecordTracker::Start(st.tls);
-    // Bytes already passed unparsed after a hole: no framing to follow.
-    if (st.gap_open) TlsRecordTracker::LoseFraming(st.tls);
+  for (StreamState& st : s->stream) TlsRecordTracker::Start(st.tls);
+  // A direction passing bytes unparsed after a hole has no framing to follow.
+  for (Direction d : {Direction::kOriginal, Direction::kReply}) {
+    if (s->stream[Index(d)].gap_open) LoseTlsFraming(s, d, "a hole was given up when AUTH was accepted");
   }
   // Always offered: the resolver keeps it only where labels already
   // hold this session's state (a rewrite, a pending data connection).

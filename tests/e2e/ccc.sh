@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2004
 #
 # FTPS that returns to cleartext (RFC 4217 CCC), end to end: ProFTPD 1.3.8 +
 # mod_tls (Debian's proftpd-core and proftpd-mod-crypto, unpacked by
