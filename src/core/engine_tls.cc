@@ -64,15 +64,17 @@ void Engine::Impl::ResumeCleartext(Session* s, Direction d, const TlsScan& r) {
   }
   Dialogue& dlg = s->dialogue;
   const bool first = dlg.tls;
+  const Direction other = d == Direction::kOriginal ? Direction::kReply : Direction::kOriginal;
+  const TlsRecordState& other_tls = s->stream[Index(other)].tls;
   if (first) {
     FtpDialogue::ResumeAfterTls(dlg);
     // Replies are paired with commands only if the commands are seen.
-    const Direction other = d == Direction::kOriginal ? Direction::kReply : Direction::kOriginal;
-    if (d == Direction::kReply && TlsRecordTracker::Stopped(s->stream[Index(other)].tls)) {
-      dlg.commands_lost = true;
-    }
-    SaveSnapshot(s);
+    if (d == Direction::kReply && TlsRecordTracker::Stopped(other_tls)) dlg.commands_lost = true;
   }
+  // Both sides in cleartext: a daemon restarted from now on may parse the
+  // session again. Until then the snapshot of the 234 (encrypted) stands:
+  // a restarted daemon would not know where the other side's records end.
+  if (!TlsRecordTracker::Active(other_tls)) SaveSnapshot(s);
   Log(LogLevel::kInfo, s,
       std::string(DirName(d)) + " stream back to cleartext after its TLS records (CCC): parsing resumes" +
           (first ? "; commands and replies inside TLS were unseen, pairing starts afresh" : ""));
