@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 
 namespace ftpalg {
@@ -189,6 +191,46 @@ TEST(TlsRecordTracker, EmptyRecordsCount) {
   EXPECT_EQ(r.what, What::kCleartext);
   EXPECT_EQ(r.records, 2u);
   EXPECT_EQ(r.at, 10u);
+}
+
+// However a stream is cut into chunks, the outcome is the same: the same
+// decision at the same stream offset, with the line's first bytes carried.
+TEST(TlsRecordTracker, OutcomeDoesNotDependOnChunking) {
+  std::mt19937 rng(14);
+  for (int round = 0; round < 300; ++round) {
+    std::string stream;
+    const int records = 1 + static_cast<int>(rng() % 5);
+    for (int k = 0; k < records; ++k) {
+      stream += Record(static_cast<uint8_t>(20 + rng() % 5), rng() % 700,
+                       static_cast<char>(rng() % 256));
+    }
+    const Direction d = rng() % 2 ? Direction::kReply : Direction::kOriginal;
+    switch (rng() % 3) {
+      case 0: stream += d == Direction::kReply ? "227 Entering Passive Mode (10,0,0,1,4,1)\r\n"
+                                               : "EPSV\r\n"; break;
+      case 1: stream += std::string("\x05garbage", 8); break;
+      default: break;  // still in TLS
+    }
+    TlsRecordState whole = Started();
+    const TlsScan ref = Feed(whole, d, stream);
+    TlsRecordState t = Started();
+    size_t off = 0;
+    TlsScan r;
+    while (off < stream.size()) {
+      const size_t len = 1 + rng() % 40;
+      r = Feed(t, d, stream.substr(off, len));
+      if (r.what != What::kInTls) break;
+      off += std::min(len, stream.size() - off);
+    }
+    ASSERT_EQ(r.what, ref.what) << round;
+    if (ref.what == What::kCleartext) {
+      EXPECT_EQ(off + r.at - r.carried, ref.at) << round;
+      EXPECT_EQ(std::string(r.carry, r.carried), stream.substr(ref.at, r.carried)) << round;
+    }
+    if (ref.what == What::kUnrecognised) {
+      EXPECT_EQ(off + r.at, ref.at) << round;
+    }
+  }
 }
 
 }  // namespace
