@@ -16,11 +16,16 @@ BUILD    ?= build
 WARN      = -Wall -Wextra -Wpedantic -Wshadow -Werror
 OPT      ?= -O2 -g
 CXXFLAGS += -std=c++20 $(OPT) $(WARN) -MMD -MP -Iinclude -Isrc -I.
+# CPPFLAGS, CXXFLAGS and LDFLAGS from the environment are honoured by every
+# compile and link rule (debian/rules: dpkg-buildflags' hardening flags,
+# e.g. -D_FORTIFY_SOURCE=2 in CPPFLAGS).
+CPPFLAGS ?=
 LDFLAGS  ?=
 
 # Only adapters, replay and the daemon see the C libraries' headers: the pure
 # core is compiled without them, so an accidental include fails the build.
-PKGS      = libmnl libnetfilter_queue libpcap libcap
+# libsystemd: sd_notify (adapters/systemd_notifier.cc).
+PKGS      = libmnl libnetfilter_queue libpcap libcap libsystemd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz
 GTEST_LIBS = $(shell pkg-config --libs gtest gmock 2>/dev/null || echo -lgtest -lgmock) -lpthread
@@ -48,11 +53,11 @@ all: $(BUILD)/ftpalgd $(BUILD)/ftpalg-replay
 
 $(BUILD)/src/core/%.o: src/core/%.cc
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -c $< -o $@
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(@D)
@@ -93,7 +98,7 @@ e2e-impaired: all $(IMPAIR_BRIDGE)
 # Userspace impairing bridge of the impaired e2e lab (a test tool: not installed).
 $(IMPAIR_BRIDGE): tests/e2e/impair_bridge.cc
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $<
 
 # Two gateways with conntrackd failover only (tests/e2e/ha.sh; part of e2e).
 e2e-ha: all
@@ -153,11 +158,11 @@ FUZZ_EXTRA_OBJS := $(FUZZ_BUILD)/src/adapters/pcap_source.o \
 .SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_EXTRA_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/%.o)
 $(FUZZ_BUILD)/src/core/%.o: src/core/%.cc
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_BUILD)/%_fuzz: $(FUZZ_BUILD)/tests/fuzz/%_fuzz.o $(FUZZ_CORE_OBJS) $(FUZZ_EXTRA_OBJS)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
@@ -212,18 +217,18 @@ bench-tools: $(BENCH_TOOLS)
 
 $(BENCH_BUILD)/gen_capture $(BENCH_BUILD)/pingpong $(BENCH_BUILD)/flood: $(BENCH_BUILD)/%: bench/%.cc
 	@mkdir -p $(@D)
-	$(CXX) $(BENCH_CXXFLAGS) -o $@ $<
+	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -o $@ $<
 
 $(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept: $(BENCH_BUILD)/%: bench/%.cc
 	@mkdir -p $(@D)
-	$(CXX) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(BENCH_BUILD)/engine_bench: bench/engine_bench.cc $(BENCH_BUILD)/libftpalg_core.a
-	$(CXX) $(BENCH_CXXFLAGS) -o $@ $^ -ldl
+	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -o $@ $^ -ldl
 
 $(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc
 	@mkdir -p $(@D)
-	$(CXX) $(BENCH_CXXFLAGS) -shared -fPIC -o $@ $<
+	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -shared -fPIC -o $@ $<
 
 # ---- install, uninstall, Debian package (issue 6) ---------------------------
 # make install   PREFIX (/usr/local) and DESTDIR honoured: programs, man pages,
@@ -308,5 +313,6 @@ deb:
 packaging-test: all
 	tests/packaging/docs.sh
 	tests/packaging/unit.sh
+	tests/packaging/rules.sh
 	tests/packaging/install.sh
 	tests/packaging/deb.sh

@@ -5,12 +5,14 @@
 set -euo pipefail
 
 build_pkgs=(g++ make pkg-config libmnl-dev libnetfilter-queue-dev libpcap-dev libcap-dev zlib1g-dev
+            libsystemd-dev  # sd_notify: Type=notify, watchdog (adapters/systemd_notifier.cc)
             libgtest-dev libgmock-dev
             clang-14 libclang-rt-14-dev)  # libFuzzer + sanitizers (make fuzz)
 # Real peers and kernel tools for the replay generators and namespace lab.
 e2e_pkgs=(python3 python3-scapy python3-pyftpdlib vsftpd lftp curl wget
           iptables iproute2 conntrack conntrackd ipset tcpdump procps libcap2-bin
-          ethtool  # the impaired lab turns veth offloads off (tests/e2e/impaired.sh)
+          ethtool   # the impaired lab turns veth offloads off (tests/e2e/impaired.sh)
+          nftables  # ftpalg-rules backend nft, nft -c of its table (tests/packaging/rules.sh)
           openssl libhiredis0.14 libmemcached11 libmemcachedutil2 libhashkit2 libpcre2-posix3)
 # ^ the last five: shared libraries of ProFTPD (FTPS/CCC e2e, tests/e2e/ccc.sh),
 # whose packages conflict with vsftpd and are unpacked, not installed:
@@ -23,6 +25,8 @@ want=("${build_pkgs[@]}")
 # the daemon traced under the unit's restrictions.
 pkg_pkgs=(debhelper dpkg-dev fakeroot groff-base man-db systemd strace)
 [[ "${1:-}" == "--e2e" ]] && want+=("${pkg_pkgs[@]}")
+# hardening-check: the packaged programs keep dpkg-buildflags' hardening (deb.sh).
+[[ "${1:-}" == "--e2e" ]] && want+=(devscripts)
 
 missing=()
 for p in "${want[@]}"; do

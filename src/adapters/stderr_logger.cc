@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "adapters/journal_stream.h"
+
 namespace ftpalg {
 namespace {
 
@@ -111,7 +113,10 @@ void StderrLogger::ResetRateLimits() {
 void StderrLogger::Emit(LogLevel l, std::string_view message) {
   char line[kMaxLine];
   int n = 0;
-  if (options_.timestamps) {
+  if (options_.journal_priority) {
+    n = std::snprintf(line, sizeof(line), "%s%s: ", JournalPriorityPrefix(l).data(),
+                      LevelName(l).data());
+  } else if (options_.timestamps) {
     const uint64_t now = realtime_ms_();
     const time_t secs = static_cast<time_t>(now / 1000);
     struct tm tm {};

@@ -2,7 +2,7 @@
 // Logger that writes one line per message to stderr (or another writer:
 // syslog, see syslog_logger.h, or a test sink):
 // "2024-05-01T12:00:00.123Z info: message" ("info: message" without the
-// timestamp). A level filter, and a bounded number of lines per second per
+// timestamp, "<6>info: message" for journald). A level filter, and a bounded number of lines per second per
 // level; what is held back is reported as "suppressed N <level> lines" once
 // the second is over.
 #pragma once
@@ -27,6 +27,9 @@ class StderrLogger final : public Logger {
     LogLevel min_level = LogLevel::kInfo;
     uint32_t lines_per_second = 200;  // per level; 0: unlimited
     bool timestamps = true;           // off for syslog, which adds its own
+    // "<6>info: message": an sd-daemon(3) priority prefix for journald
+    // (stderr is the journal: journal_stream.h); journald timestamps.
+    bool journal_priority = false;
   };
 
   // Defaults: write(2) to fd 2, CLOCK_MONOTONIC for the limit, CLOCK_REALTIME

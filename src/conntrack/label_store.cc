@@ -3,6 +3,8 @@
 
 #include <errno.h>
 
+#include <string>
+
 namespace ftpalg {
 namespace {
 
@@ -78,6 +80,7 @@ LabelStore::Write LabelStore::WriteLabels(CtEntry* entry, const FlowKey& master,
     return Write::kNoLabels;
   }
   if (!HasOurLabels(*entry)) {
+    if (entry->labels && *entry->labels != CtLabelBits{}) ReportForeign(*entry, master);
     w = MergeLabelWrites(MergeLabelWrites(EncodeSnapshotLabels({}),
                                           EncodePendingLabels(std::nullopt)),
                          w);
@@ -96,6 +99,30 @@ LabelStore::Write LabelStore::WriteLabels(CtEntry* entry, const FlowKey& master,
   ++ctx_.counters.label_writes;
   entry->labels = next;
   return Write::kWritten;
+}
+
+// Label bits on a control conntrack before ftpalgd's first write: another
+// rule sets labels on FTP control connections, where ftpalgd uses all 128
+// bits (adapters/ctnetlink_labels.h). Said once per burst, not silently.
+void LabelStore::ReportForeign(const CtEntry& entry, const FlowKey& master) {
+  ++ctx_.counters.labels_foreign;
+  std::string bits;
+  int shown = 0;
+  for (unsigned n = 0; n < 128; ++n) {
+    if (!LabelBit(*entry.labels, n)) continue;
+    if (++shown > 8) {
+      bits += ",...";
+      break;
+    }
+    bits += (bits.empty() ? "" : ",") + std::to_string(n);
+  }
+  kernel_.LogLimited(LogLevel::kWarn, "foreignlabels",
+                     "control connection " + master.ToString() +
+                         " carries conntrack label bits ftpalgd did not write (" + bits +
+                         "): a rule sets labels on FTP control connections, where "
+                         "ftpalgd uses all 128 bits: 32-127 are overwritten now, 0-31 "
+                         "with its first pending data connection (keep such rules "
+                         "off the control ports, ftpalgd(8) NOTES)");
 }
 
 LabelStore::Write LabelStore::ReportWriteError(CtEntry* entry,

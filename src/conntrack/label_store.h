@@ -39,6 +39,7 @@ class LabelStore {
   enum class Write : uint8_t { kWritten, kUnchanged, kNoLabels, kFailed };
   Write WriteLabels(CtEntry* entry, const FlowKey& master, CtLabelWrite w);
   Write ReportWriteError(CtEntry* entry, const FlowKey& master, int err);
+  void ReportForeign(const CtEntry& entry, const FlowKey& master);
 
   PlaneContext& ctx_;
   KernelCalls& kernel_;

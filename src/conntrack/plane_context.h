@@ -59,6 +59,8 @@ namespace ftpalg {
   X(snapshot_write_us)      /* total time spent in label writes */           \
   X(snapshot_loaded)        /* offsets read back for a picked-up session */  \
   X(snapshot_absent)        /* picked-up session without ftpalg labels */    \
+  X(labels_foreign)         /* control conntracks with label bits set by  \
+                               another rule before ftpalgd's first write */ \
   X(err_enobufs)                                                             \
   X(err_eexist)                                                              \
   X(err_enoent)                                                              \

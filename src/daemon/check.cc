@@ -100,7 +100,7 @@ void CheckConntrack(const DaemonOptions& options, CheckReport& report) {
   report.Line(labels_ok ? "ok" : "warn", "conntrack: " + labels);
 }
 
-// nft queue: this project installs iptables NFQUEUE rules either way.
+// nft queue: whether ftpalg-rules can use its native nft table here.
 void CheckNft(CheckReport& report) {
   int status = 0;
   const std::string nft_path =
@@ -111,33 +111,40 @@ void CheckNft(CheckReport& report) {
   }
   RunCommand(std::string(kPathPrefix) +
                  "printf 'table inet ftpalg_probe { chain c { type filter hook "
-                 "prerouting priority 0; queue num 0 bypass; } }\\n' | "
+                 "prerouting priority 0; queue num 0 bypass; }; }\\n' | "
                  "nft -c -f - 2>&1",
              &status);
   if (status == 0) {
-    report.Line("info", "nft: kernel has nft queue; ftpalg-rules uses iptables "
-                        "NFQUEUE all the same");
+    report.Line("info", "nft: kernel has nft queue: ftpalg-rules uses its native "
+                        "table inet ftpalg (backend nft)");
   } else {
-    report.Line("info", "nft: no nft queue on this kernel: iptables NFQUEUE used");
+    report.Line("info", "nft: no nft queue on this kernel: ftpalg-rules uses "
+                        "iptables NFQUEUE (backend iptables)");
   }
 }
 
-// The kernel FTP helper must never see the connections ftpalgd handles.
-void CheckRules(CheckReport& report) {
-  std::string rules;
+// The installed rules (iptables and nft) against the daemon's queue and
+// ports; the kernel FTP helper must never see the connections ftpalgd
+// handles, in either form.
+void CheckRules(const DaemonOptions& options, CheckReport& report) {
+  InstalledRules rules;
   bool have_iptables = false;
   for (const char* tool : {"iptables-save", "ip6tables-save"}) {
     int status = 0;
     const std::string text =
         RunCommand(std::string(kPathPrefix) + tool + " 2>/dev/null", &status);
     if (status == 0) have_iptables = true;
-    rules += text;
+    ParseIptablesSave(text, &rules);
   }
   if (!have_iptables) {
     report.Fail("iptables: iptables-save did not run: iptables is needed");
     return;
   }
-  ReportIptablesRules(rules, report);
+  int status = 0;
+  const std::string nft = RunCommand(
+      std::string(kPathPrefix) + "nft list ruleset 2>/dev/null", &status);
+  if (status == 0) ParseNftRuleset(nft, &rules);
+  ReportInstalledRules(rules, options.queue, options.control_ports, report);
 }
 
 }  // namespace
@@ -150,7 +157,7 @@ int RunCheck(const DaemonOptions& options, std::FILE* out) {
   CheckQueues(options, report);
   CheckConntrack(options, report);
   CheckNft(report);
-  CheckRules(report);
+  CheckRules(options, report);
   return report.Finish();
 }
 

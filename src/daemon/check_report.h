@@ -2,12 +2,15 @@
 // The report `ftpalgd --check` prints: a heading, one "TAG    text" line per
 // finding (ok, info, warn, FAIL) and the verdict ("ready" or "not ready"),
 // and what the probes' raw answers (the conntrack probe's report, an
-// iptables-save listing) mean as report lines. Writes to the FILE* given;
+// iptables-save listing, `nft list ruleset`) mean as report lines. Writes to the FILE* given;
 // no probing here.
 #pragma once
 
 #include <cstdio>
+#include <cstdint>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace ftpalg {
 
@@ -39,9 +42,30 @@ class CheckReport {
 void ReportConntrackProbe(bool probe_ok, const std::string& probe_report,
                           CheckReport& report);
 
-// What iptables-save (and ip6tables-save) output says: a rule attaching the
-// kernel FTP helper fails the check (the helper and ftpalgd must never handle
-// the same connection); no rule commented "ftpalg" is a warning.
-void ReportIptablesRules(const std::string& rules, CheckReport& report);
+// What the installed rules are, read from iptables-save (and ip6tables-save)
+// output and from `nft list ruleset`: rules commented "ftpalg" (iptables),
+// the native table inet ftpalg (nft), and anything attaching the kernel FTP
+// helper (iptables -j CT --helper ftp; an nft ct helper object of type "ftp"
+// that a `ct helper set` uses).
+struct InstalledRules {
+  size_t iptables_rules = 0;              // commented "ftpalg"
+  size_t nft_rules = 0;                   // in table inet ftpalg
+  std::set<uint16_t> control_queues;      // NFQUEUE/queue of control rules
+  std::set<uint16_t> data_queues;         // the data-SYN (ipset) rule's
+  std::set<uint16_t> ports;               // control ports the rules match
+  std::vector<std::string> helper_lines;  // the kernel ftp helper attached
+  std::vector<std::string> unused_ftp_helpers;  // nft objects nothing uses
+};
+void ParseIptablesSave(const std::string& text, InstalledRules* out);
+void ParseNftRuleset(const std::string& text, InstalledRules* out);
+
+// The report lines for what was found, compared with the daemon's queue and
+// control ports: the kernel FTP helper attached fails; no ftpalg rule at all
+// warns (expected before the first start); rules for another queue or
+// other ports, or without the data-SYN rule, fail (ftpalgd would see nothing
+// or not every control connection).
+void ReportInstalledRules(const InstalledRules& rules, uint16_t queue,
+                          const std::vector<uint16_t>& control_ports,
+                          CheckReport& report);
 
 }  // namespace ftpalg

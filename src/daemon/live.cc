@@ -10,15 +10,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
+#include "adapters/systemd_notifier.h"
 #include "daemon/config_file.h"
 #include "daemon/control_socket.h"
 #include "daemon/kernel_queue.h"
 #include "daemon/plane_setup.h"
 #include "daemon/privileges.h"
 #include "daemon/queue_handler.h"
+#include "daemon/rules_watch.h"
+#include "daemon/service_heartbeat.h"
 #include "daemon/stats_report.h"
 #include "ftpalg/engine.h"
 #include "ftpalg/stats.h"
@@ -45,18 +50,24 @@ class UniqueFd {
   int fd_;
 };
 
-uint64_t MonotonicMs() {
+uint64_t MonotonicUs() {
   struct timespec ts {};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000u +
-         static_cast<uint64_t>(ts.tv_nsec) / 1000000u;
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u +
+         static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
+
+uint64_t MonotonicMs() { return MonotonicUs() / 1000u; }
 
 class Daemon {
  public:
   Daemon(const std::vector<std::string>& args, const DaemonOptions& options,
          StderrLogger& logger)
-      : args_(args), options_(options), logger_(logger) {}
+      : args_(args),
+        options_(options),
+        logger_(logger),
+        notifier_(MakeSystemdNotifier(logger)),
+        heartbeat_(*notifier_) {}
   int Run();
 
  private:
@@ -81,6 +92,8 @@ class Daemon {
   ResyncCounts Resync(const char* why);
   // Logs a kernel queue that overflowed since the last call (once a second).
   void CheckQueueOverflow();
+  // The ctnetlink socket and state of the "rules gone?" watch (RulesWatch).
+  void OpenRulesWatch();
   // True when the daemon must stop.
   bool HandleSignals(int fd);
 
@@ -99,6 +112,11 @@ class Daemon {
   std::unique_ptr<ControlServer> control_;
   uint64_t start_ms_ = 0;
   KernelQueueStats last_queue_[2];
+  std::unique_ptr<NetlinkSocket> watch_socket_;
+  std::unique_ptr<RulesWatch> rules_watch_;
+  // systemd Type=notify: readiness, status, watchdog (service_heartbeat.h).
+  std::unique_ptr<ServiceNotifier> notifier_;
+  ServiceHeartbeat heartbeat_;
 };
 
 StatsSnapshot Daemon::Snapshot() const {
@@ -108,6 +126,7 @@ StatsSnapshot Daemon::Snapshot() const {
   s.data_syns = handler_->data_syns();
   s.unknown_queue = handler_->unknown_queue();
   s.log_suppressed = logger_.suppressed_total();
+  s.rules_gone_warnings = rules_watch_ ? rules_watch_->warnings() : 0;
   s.engine = stats_;
   s.plane = plane_->CounterList();
   s.nfqueue = socket_->counters();
@@ -250,7 +269,11 @@ bool Daemon::HandleSignals(int fd) {
         stop = true;
         break;
       case SIGHUP:
+        heartbeat_.Reloading(MonotonicUs());
         Reload();
+        if (heartbeat_.enabled()) {
+          heartbeat_.Reloaded(MonotonicMs(), ServiceStatusLine(Snapshot()));
+        }
         break;
       case SIGUSR1:
         // The operator asked: never lose these lines to the log rate limit
@@ -353,6 +376,7 @@ bool Daemon::OpenPlane() {
 bool Daemon::OpenLateSocketsAndDropPrivileges() {
   queue_stats_.OpenEarly();
   OpenControlSocket();
+  OpenRulesWatch();
   std::string privileges;
   std::string error;
   if (!DropPrivileges(options_.user, &privileges, &error)) {
@@ -383,12 +407,20 @@ void Daemon::StartEngine() {
   // previous run (or the other gateway, via conntrackd) left in the labels.
   Resync("start-up");
   Info("ready");
+  if (heartbeat_.enabled()) heartbeat_.Ready(MonotonicMs(), ServiceStatusLine(Snapshot()));
+  if (heartbeat_.ping_interval_ms() != 0) {
+    Info("service manager watchdog: a ping from the packet loop every " +
+         std::to_string(heartbeat_.ping_interval_ms()) + " ms");
+  }
 }
 
 int Daemon::PollLoop() {
   constexpr size_t kMaxFds = 16;
   bool stop = false;
   while (!stop) {
+    // The watchdog ping comes from here only: a loop that stops turning
+    // stops pinging, and the service manager restarts the daemon.
+    heartbeat_.LoopTurned(MonotonicMs());
     struct pollfd fds[kMaxFds] = {{socket_->fd(), POLLIN, 0},
                                   {sig_fd_.get(), POLLIN, 0},
                                   {timer_fd_.get(), POLLIN, 0}};
@@ -398,6 +430,8 @@ int Daemon::PollLoop() {
       nfds += control_->PollFds(fds + 3, kMaxFds - 3);
       timeout = control_->NextTimeoutMs(MonotonicMs());
     }
+    const int ping_in = heartbeat_.PollTimeoutMs(MonotonicMs());
+    if (ping_in >= 0 && (timeout < 0 || ping_in < timeout)) timeout = ping_in;
     const int n = poll(fds, nfds, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -422,13 +456,46 @@ void Daemon::OnTimer() {
   engine_->Expire(now);
   plane_->Expire(now);
   CheckQueueOverflow();
+  if (rules_watch_) {
+    const std::string w = rules_watch_->Tick(now, stats_.control_packets);
+    if (!w.empty()) logger_.Log(LogLevel::kWarn, w);
+  }
+  if (heartbeat_.StatusDue(now)) heartbeat_.Status(now, ServiceStatusLine(Snapshot()));
   logger_.FlushSuppressed();
+}
+
+// Every FTPALGD_RULES_WATCH_S seconds (default 20; 0: off).
+void Daemon::OpenRulesWatch() {
+  uint32_t interval_s = 20;
+  if (const char* env = getenv("FTPALGD_RULES_WATCH_S"); env != nullptr && *env != '\0') {
+    interval_s = static_cast<uint32_t>(std::min(strtoul(env, nullptr, 10), 3600ul));
+  }
+  if (interval_s == 0) {
+    Info("rules watch: off (FTPALGD_RULES_WATCH_S=0)");
+    return;
+  }
+  std::string error;
+  watch_socket_ = NetlinkSocket::Open(2000, &error);
+  if (!watch_socket_) {
+    logger_.Log(LogLevel::kWarn, "rules watch disabled: " + error);
+    return;
+  }
+  const uint32_t established = ReadEstablishedTimeout();
+  std::vector<uint16_t> ports = options_.control_ports;
+  NetlinkSocket* sock = watch_socket_.get();
+  rules_watch_ = std::make_unique<RulesWatch>(
+      interval_s, [sock, ports, established](uint32_t window_s) {
+        return CountActiveControlConntracks(*sock, ports, established, window_s);
+      });
+  Info("rules watch: every " + std::to_string(interval_s) +
+       " s without a queued control packet, active FTP control conntracks are counted");
 }
 
 // Packets still waiting would be dropped by the kernel at unbind: handle
 // what is already in the socket, then unbind (new packets then take the
 // rules' --queue-bypass), then take down the data-connection state.
 void Daemon::Shutdown() {
+  heartbeat_.Stopping();
   socket_->ReceiveBurst(*handler_, MonotonicMs(), kDrainBudget);
   for (uint16_t q : {options_.queue, options_.data_queue()}) {
     if (const int rc = socket_->Unbind(q); rc != 0) {

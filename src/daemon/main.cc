@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/journal_stream.h"
 #include "adapters/stderr_logger.h"
 #include "adapters/syslog_logger.h"
 #include "daemon/check.h"
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
   if (options.log_target == ftpalg::LogTarget::kSyslog) {
     log_options.timestamps = false;
     writer = ftpalg::OpenSyslogWriter();
+  } else if (ftpalg::StderrIsJournal()) {
+    log_options.journal_priority = true;  // journalctl -p warning works
   }
   ftpalg::StderrLogger logger(log_options, std::move(writer));
   return ftpalg::RunDaemon(args, options, logger);

@@ -100,6 +100,7 @@ constexpr HelpEntry kPlaneHelp[] = {
     {"snapshot_write_us", "Microseconds spent writing conntrack labels"},
     {"snapshot_loaded", "Offsets read back for picked-up sessions"},
     {"snapshot_absent", "Picked-up sessions without ftpalg labels"},
+    {"labels_foreign", "FTP control conntracks with label bits another rule set"},
     {"pending", "Expectations pending now"},
     {"resolver_cached", "Control conntracks cached now"},
 };
@@ -170,6 +171,10 @@ void AddGeneral(const StatsSnapshot& s, Report& r) {
   r.Add(general, "ftpalg_log_lines_suppressed_total", false,
         "Log lines held back by the log rate limit", "log_suppressed",
         s.log_suppressed);
+  r.Add(general, "ftpalg_rules_gone_warnings_total", false,
+        "Times no control packet was queued for an interval while FTP control "
+        "conntracks were active (rules gone?)",
+        "rules_gone_warnings", s.rules_gone_warnings);
 }
 
 // Refusal reasons share one metric, labelled by reason.

@@ -24,6 +24,7 @@ struct StatsSnapshot {
   uint64_t data_syns = 0;      // packets from the data-SYN queue
   uint64_t unknown_queue = 0;  // packets from a queue that is not ours
   uint64_t log_suppressed = 0; // log lines held back by the rate limit
+  uint64_t rules_gone_warnings = 0;  // "rules gone?" warnings (RulesWatch)
   Stats engine;
   std::vector<PlaneCounter> plane;
   QueueCounters nfqueue;

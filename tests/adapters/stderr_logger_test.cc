@@ -31,6 +31,23 @@ TEST(StderrLoggerTest, FormatsOneTimestampedLine) {
   EXPECT_EQ(h.lines[0], "2024-05-01T12:00:00.123Z info: #17 PORT rewritten\n");
 }
 
+// Under journald (JOURNAL_STREAM matches stderr): each line starts with its
+// sd-daemon priority, and journald adds the time.
+TEST(StderrLoggerTest, JournalPriorityPrefixes) {
+  std::vector<std::string> lines;
+  StderrLogger::Options o;
+  o.min_level = LogLevel::kDebug;
+  o.journal_priority = true;
+  StderrLogger log(o, [&](LogLevel, std::string_view l) { lines.emplace_back(l); },
+                   [] { return uint64_t{5000}; }, [] { return uint64_t{1714564800123}; });
+  log.Log(LogLevel::kError, "e");
+  log.Log(LogLevel::kWarn, "LIMIT queue 0 full");
+  log.Log(LogLevel::kInfo, "ready");
+  log.Log(LogLevel::kDebug, "a\nb");
+  EXPECT_EQ(lines, (std::vector<std::string>{"<3>error: e\n", "<4>warn: LIMIT queue 0 full\n",
+                                             "<6>info: ready\n", "<7>debug: a\\nb\n"}));
+}
+
 TEST(StderrLoggerTest, NewlinesCannotForgeLines) {
   Harness h;
   StderrLogger log = h.Make(LogLevel::kDebug, 0);

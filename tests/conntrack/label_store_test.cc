@@ -57,6 +57,31 @@ TEST_F(LabelStoreTest, SnapshotIsWrittenToLabelsWithAMaskAndReadBack) {
   EXPECT_TRUE(LabelBit(*kernel_.conntracks[0].labels, 5));
 }
 
+// An operator's rule set label bits on an FTP control conntrack before
+// ftpalgd's first write: counted and said (once per burst), not silent.
+TEST_F(LabelStoreTest, ForeignLabelBitsAreReported) {
+  kernel_.label_writes_in_requests = true;
+  kernel_.conntracks[0].labels = CtLabelBits{};
+  SetLabelBit(&*kernel_.conntracks[0].labels, 5, true);
+  SetLabelBit(&*kernel_.conntracks[0].labels, 40, true);
+  SessionSnapshot snap;
+  snap.offset[0] = 3;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_TRUE(CounterIs("labels_foreign", 1));
+  EXPECT_EQ(log_.Count("carries conntrack label bits ftpalgd did not write (5,40)"), 1u);
+  EXPECT_FALSE(LabelBit(*kernel_.conntracks[0].labels, 40));  // now an offset bit
+  // The labels are ours now: later writes say nothing more.
+  snap.offset[0] = 6;
+  plane_->resolver().SaveSnapshot(kSnatOrig.ToFlow(), snap);
+  EXPECT_TRUE(CounterIs("labels_foreign", 1));
+  // Labels that are all zero (only label space, e.g. the rules' match) are
+  // not foreign.
+  kernel_.conntracks[1].labels = CtLabelBits{};
+  plane_->resolver().SaveSnapshot(kDnatOrig.ToFlow(), snap);
+  EXPECT_TRUE(CounterIs("labels_foreign", 1));
+  EXPECT_TRUE(CounterIs("snapshot_saved", 3));
+}
+
 TEST_F(LabelStoreTest, PickedUpSessionWithoutOurLabelsHasNoSnapshot) {
   kernel_.conntracks[1].labels = CtLabelBits{};
   SetLabelBit(&*kernel_.conntracks[1].labels, 127, true);  // not our magic

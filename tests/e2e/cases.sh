@@ -419,3 +419,109 @@ case_sigkill() {
   # RELATED: A's RETR before and after the kill, and the two after the restart.
   case_end 4 4
 }
+
+# --- The rules vanish under a running daemon --------------------------------
+# A firewall reload that flushes the ruleset takes ftpalg's rules with it
+# while ftpalgd stays bound: nothing is queued any more. Emulated by deleting
+# exactly the ftpalg rules (the lab's own rules stay). An inside client then
+# keeps a control connection busy (NOOP every 0.5 s) for more than two
+# intervals of the rules watch (FTPALGD_RULES_WATCH_S, 3 s in this lab):
+# ftpalgd must log "rules gone? nothing queued for N s while M FTP control
+# conntracks ..." and count rules_gone_warnings (stats socket). With the
+# rules back, an active transfer is rewritten again (asserted by case_end).
+case_rules_gone() {
+  local w0 w1 rc i
+  case_begin "ftpalgd-rules-gone"
+  if [[ -z $ALG_PID ]] || ! kill -0 "$ALG_PID" 2>/dev/null; then
+    fail "ftpalgd is not running"; case_report; return
+  fi
+  w0=$(alg_stat rules_gone_warnings)
+  [[ -n $w0 ]] || fail "ftpalgd --stats has no rules_gone_warnings counter"
+  gw timeout 20 "$FTPALG_RULES" remove >"$CASE_DIR/rules-remove.out" 2>&1 || fail "ftpalg-rules remove failed"
+  cli timeout 30 "$PY" -c '
+import ftplib, sys, time
+f = ftplib.FTP()
+f.connect(sys.argv[1], 21, timeout=10)
+f.login()
+end = time.time() + float(sys.argv[2])
+n = 0
+while time.time() < end:
+    f.voidcmd("NOOP")
+    n += 1
+    time.sleep(0.5)
+f.quit()
+print("NOOPs:", n)
+' "$SRV4" "${RULES_GONE_BUSY_S:-8}" >"$CASE_DIR/noop.out" 2>"$CASE_DIR/noop.err"
+  rc=$?
+  expect_rc0 $rc "ftplib NOOP session"
+  for ((i = 0; i < 50; i++)); do
+    grep -q 'rules gone? nothing queued for' <<<"$(log_new ALG_LOG)" && break
+    sleep 0.1
+  done
+  expect_log ALG_LOG 'rules gone\? nothing queued for [0-9]+ s while [1-9][0-9]* FTP control conntracks saw packets' \
+    "ftpalgd did not warn that its rules are gone"
+  w1=$(alg_stat rules_gone_warnings)
+  ((${w1:-0} > ${w0:-0})) || fail "rules_gone_warnings ${w0:-?} -> ${w1:-?}, expected to grow"
+  grep -q '^ftpalg_rules_gone_warnings_total [1-9]' <<<"$(alg_stats --prometheus)" ||
+    fail "prometheus: ftpalg_rules_gone_warnings_total missing or 0"
+  gw timeout 20 "$FTPALG_RULES" install >"$CASE_DIR/rules-install.out" 2>&1 || fail "ftpalg-rules install failed"
+  cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" \
+    "ftp://$SRV4/hello.txt" -o "$CASE_DIR/hello.txt" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  expect_rc0 $? "curl (active) with the rules back"
+  expect_sha "$CASE_DIR/hello.txt" "$SMALL_SHA" "RETR hello.txt"
+  case_end 1 1
+}
+
+# --- systemd Type=notify -----------------------------------------------------
+# ftpalgd restarted with systemd's notify environment: NOTIFY_SOCKET a unix
+# datagram socket this case owns (notify_sink.py, in the gateway namespace)
+# and WATCHDOG_USEC=2 s. READY=1 once queues 0 and 1 are bound; while an
+# active transfer (two PORT rewrites) goes through, the packet loop keeps
+# pinging: WATCHDOG=1 about every second and never 2 s apart (systemd would
+# kill it then); STATUS= then counts the rewrites; STOPPING=1 at SIGTERM.
+# The daemon is started again without the notify environment for the next
+# cases. (A stalled loop stopping the pings: tests/daemon/service_heartbeat_test.cc.)
+case_notify() {
+  local sock=$T/notify.sock nlog sink rc i out
+  case_begin "ftpalgd-notify-watchdog"
+  nlog=$CASE_DIR/notify.log
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  rm -f "$sock"
+  gw "$PY" "$E2E_LIB_DIR/notify_sink.py" "$sock" "$nlog" 2>"$CASE_DIR/sink.err" &
+  sink=$!
+  LAB_PIDS+=("$sink")
+  for ((i = 0; i < 50; i++)); do [[ -S $sock ]] && break; sleep 0.1; done
+  if ! NOTIFY_SOCKET=$sock WATCHDOG_USEC=2000000 ftpalgd_spawn; then
+    fail "ftpalgd with NOTIFY_SOCKET did not start"
+    stop_pid "$sink"; ftpalgd_spawn; case_report; return
+  fi
+  cli "${CURL[@]}" --ftp-port - --disable-eprt --interface "$CLI4_GROW" "ftp://$SRV4/" -o "$CASE_DIR/list" \
+    "ftp://$SRV4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  rc=$?
+  expect_rc0 $rc curl
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  # STATUS= is refreshed every 5 s when it changed.
+  for ((i = 0; i < 80; i++)); do
+    grep -qE ' STATUS=sessions [0-9]+, rewrites [1-9]' "$nlog" && break; sleep 0.1
+  done
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  sleep 0.2; stop_pid "$sink"
+  out=$(awk '
+    { t = $1; q = $2; $1 = ""; $2 = ""; m = substr($0, 3); n++ }
+    n == 1 { if (m !~ /^READY=1\|STATUS=sessions 0, /) print "first notification is not READY=1: " m
+             if (q != "bound=0,1") print "READY=1 before queues 0 and 1 were bound (" q ")"
+             last = t; next }
+    m == "WATCHDOG=1" { pings++; if (t - last >= 2000) print "no ping for " t - last " ms"; last = t; next }
+    m ~ /^STATUS=sessions [0-9]+, rewrites [1-9]/ { rewrites = 1; next }
+    m ~ /^STATUS=/ { next }
+    m ~ /^STOPPING=1/ { stopping = n; next }
+    { print "unexpected notification: " m }
+    END { if (pings < 3) print "only " pings + 0 " watchdog pings"
+          if (!rewrites) print "no STATUS= with the rewrites"
+          if (stopping != n || n == 0) print "STOPPING=1 is not the last notification" }' "$nlog" 2>&1)
+  [[ -z $out ]] || fail "notify socket: ${out//$'\n'/; }"
+  echo "notifications: $(grep -c ' WATCHDOG=1$' "$nlog") pings; $(grep -oE 'STATUS=sessions [^|]*' "$nlog" | tail -n1)" \
+    >"$CASE_DIR/events.out"
+  ftpalgd_spawn || fail "ftpalgd restart without NOTIFY_SOCKET failed"
+  case_end 2 2
+}

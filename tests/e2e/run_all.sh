@@ -47,6 +47,11 @@ run() { # NAME FUNCTION ARGS...
   "$@"
 }
 
+# The daemon's rules watch looks every 3 s here (20 s by default), so that
+# ftpalgd-rules-gone stays short; every other case runs under it too (a
+# false "rules gone?" would show in their logs).
+export FTPALGD_RULES_WATCH_S=${FTPALGD_RULES_WATCH_S:-3}
+
 trap 'lab_down' EXIT
 trap 'exit 130' INT TERM
 
@@ -83,16 +88,19 @@ run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
 ccc_cases  # FTPS with CCC (ProFTPD + mod_tls), and TLS kept to the end
 if [[ $ALG == ftpalgd ]]; then
+  run ftpalgd-notify-watchdog case_notify
   run ftpalgd-sigkill-restart case_sigkill
   run ftpalgd-restart-pending-passive case_restart_pending passive
   run ftpalgd-restart-pending-active case_restart_pending active
+  run ftpalgd-rules-gone case_rules_gone
   hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
     echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
   fi
 else
-  for c in ftpalgd-sigkill-restart ftpalgd-restart-pending-passive ftpalgd-restart-pending-active; do
+  for c in ftpalgd-notify-watchdog ftpalgd-sigkill-restart ftpalgd-restart-pending-passive \
+    ftpalgd-restart-pending-active ftpalgd-rules-gone; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi

@@ -8,7 +8,8 @@
 #  - the conf with every default line uncommented parses and gives the same
 #    effective configuration as an empty one (ftpalgd --print-config);
 #  - the man pages render without a single groff warning;
-#  - one version everywhere: ftpalgd, ftpalg-replay, debian/changelog, man.
+#  - one version everywhere: ftpalgd, ftpalg-replay, debian/changelog, man;
+#  - README.md and docs/*.md link only files that ship (see "Links" below).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -114,6 +115,37 @@ rv=$("$REPLAY" --version | head -n1 | awk '{print $NF}')
 [[ $rv == "$v" ]] && ok || fail "ftpalg-replay --version says '$rv', debian/changelog '$v'"
 for m in man/*.[18]; do
   grep -q "^\.TH .* \"ftpalg $v\"" "$m" && ok || fail "$m: .TH does not name ftpalg $v"
+done
+
+# Links: every markdown link in README.md and docs/*.md names a file the
+# repository ships (tracked by git; without .git: present) and, since `make
+# install` copies README.md, BENCHMARKS.md and docs/*.md side by side into
+# the doc directory, one of those (so the link works installed too); every
+# repository path they name in backquotes (`src/...`, `tests/...`) exists.
+repo_files=""
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
+  repo_files=$(git ls-files --cached --others --exclude-standard)
+ships() { # PATH relative to the repository root: a tracked file or directory
+  local p=${1%/}
+  if [[ -z $repo_files ]]; then [[ -e $p ]]; return; fi
+  grep -qxF -- "$p" <<<"$repo_files" || grep -qF -- "$p/" <<<"$repo_files"
+}
+installed_docs=$(printf '%s\n' README.md BENCHMARKS.md docs/*.md)
+for md in README.md docs/*.md; do
+  dir=$(dirname "$md")
+  while read -r target; do
+    target=${target%%#*}
+    [[ -z $target || $target =~ ^[a-z]+: ]] && continue  # anchors, web links
+    p=$(realpath -m --relative-to=. "$dir/$target")
+    if ! ships "$p"; then fail "$md links to $target, which is not in the repository"
+    elif ! grep -qxF -- "$p" <<<"$installed_docs"; then
+      fail "$md links to $target, which make install does not ship beside it (name it without a link)"
+    else ok; fi
+  done < <(grep -oE '\]\([^) ]+\)' "$md" | sed -E 's/^\]\(//; s/\)$//')
+  while read -r p; do
+    ships "$p" && ok || fail "$md names $p, which is not in the repository"
+  done < <(grep -oE '`[^`]+`' "$md" | tr -d '`' | tr ' ' '\n' |
+    grep -E '^(src|include|tests|scripts|docs|dist|man|debian|pcaps|bench)/[A-Za-z0-9_./-]*[A-Za-z0-9_]$' | sort -u)
 done
 
 # Scripts under pipefail never pipe into an early-exiting grep -q: once the
