@@ -449,8 +449,8 @@ def ccc_clear_after_tls(cap):
     t.s(tls_record(23, opaque(57, 13)))               # 200
     t.c(tls_record(23, opaque(19, 14)))               # close_notify (TLS 1.3)
     t.c(b"PASV\r\n")
-    t.s(b"22")                                        # first cleartext bytes: too
-    t.s(b"7 Entering Passive Mode (192,168,20,2,195,86)\r\n")  # late to rewrite
+    t.s(b"22")                                        # first cleartext bytes: held
+    t.s(b"7 Entering Passive Mode (192,168,20,2,195,86)\r\n")  # back, then rewritten
     t.c(b"EPRT |1|10.7.0.2|50010|\r\n")
     t.s(b"200 EPRT command successful\r\n")
     t.c(b"PASV\r\n")
@@ -980,7 +980,7 @@ CASES = [
     ("reply_227_logout", reply_227_logout, {}, "'227 Logout.' after PASV: no numbers, refused"),
     ("overlong_line", overlong_line, {}, "a 2000-byte STOR line passes untouched, next PORT rewritten"),
     ("auth_tls_binary", auth_tls_binary, {}, "AUTH TLS + 234, then binary bytes containing PORT/227 lines: untouched"),
-    ("ccc_clear_after_tls", ccc_clear_after_tls, {}, "AUTH TLS, fake TLS records (split header, record over 3 segments, records holding PORT/227 lines: untouched), CCC, close_notify, then cleartext 227, PORT, EPSV rewritten; 2nd connection: no server close_notify, its first cleartext line a 227 split after 2 bytes (refused), then EPRT and 227 rewritten"),
+    ("ccc_clear_after_tls", ccc_clear_after_tls, {}, "AUTH TLS, fake TLS records (split header, record over 3 segments, records holding PORT/227 lines: untouched), CCC, close_notify, then cleartext 227, PORT, EPSV rewritten; 2nd connection: no server close_notify, its first cleartext line a 227 split after 2 bytes (held back, rewritten whole), then EPRT and 227 rewritten"),
     ("ccc_tls_forever", ccc_tls_forever, {}, "AUTH TLS and TLS records that never end (PORT/227 lines inside records), then bytes that are neither a record nor a line: never parsed, nothing rewritten"),
     ("seq_wrap", seq_wrap, {}, "ISNs near 2^32, rewrite across the wrap in both directions"),
     ("retransmit_rewritten", retransmit_rewritten, {}, "retransmission of the rewritten segment"),

@@ -49,6 +49,11 @@ struct TlsScan {
   uint8_t carried = 0;   // kCleartext: line bytes already seen in earlier chunks
   char carry[3] = {};    // ... and what they were
   uint32_t records = 0;  // complete records in these bytes
+  // kInTls and a possible line start still undecided at the end, begun in
+  // these bytes at this offset (else kNoProbe): its first bytes may be held
+  // back (RewindProbe) and given again with what follows.
+  static constexpr size_t kNoProbe = static_cast<size_t>(-1);
+  size_t probe_at = kNoProbe;
 };
 
 class TlsRecordTracker {
@@ -63,6 +68,13 @@ class TlsRecordTracker {
   static bool Active(const TlsRecordState& t) { return Phase(t) != TlsPhase::kOff; }
   static bool Stopped(const TlsRecordState& t) { return Phase(t) == TlsPhase::kStopped; }
   static TlsPhase Phase(const TlsRecordState& t) { return static_cast<TlsPhase>(t.phase); }
+  // Reading what may be an FTP line start after a record (undecided).
+  static bool Probing(const TlsRecordState& t) {
+    return Phase(t) == TlsPhase::kReplyStart || Phase(t) == TlsPhase::kCommandStart;
+  }
+  // REQUIRES: Probing(t). Back to the end of the last record: the bytes read
+  // since will be given to Feed again (they were held back, not forwarded).
+  static void RewindProbe(TlsRecordState& t) { t = TlsRecordState{}; t.phase = Of(TlsPhase::kHeader); }
 
   // The next n bytes of direction d (kOriginal: client commands, kReply:
   // server replies), in stream order. REQUIRES: Active(t). On kCleartext

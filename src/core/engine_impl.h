@@ -174,6 +174,8 @@ struct Engine::Impl {
                uint32_t w_seq, size_t* copied);
   size_t HoldTail(Session* s, Direction d, uint32_t w_seq, size_t line_start, size_t n,
                   bool fin);
+  ScanTail HoldTlsProbe(Session* s, Direction d, uint32_t w_seq, size_t copied, size_t at,
+                        size_t n, bool fin);
   bool OnLine(Session* s, Direction d, std::string_view text, bool whole,
               bool overlong, RewriteOp* op);
   void LogNotFtp(Session* s, const LineMeaning& m, std::string_view text);
@@ -183,7 +185,8 @@ struct Engine::Impl {
 
   // ---- engine_tls.cc: TLS records followed after 234, cleartext after CCC
   void StartTls(Session* s);
-  size_t FollowTls(Session* s, Direction d, const uint8_t* w, size_t from, size_t n);
+  size_t FollowTls(Session* s, Direction d, const uint8_t* w, size_t from, size_t n,
+                   size_t* probe_at);
   void ResumeCleartext(Session* s, Direction d, const TlsScan& r);
   void LoseTlsFraming(Session* s, Direction d, const char* why);
 

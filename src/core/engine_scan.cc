@@ -79,7 +79,9 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
   }
   size_t i = 0;
   if (TlsRecordTracker::Active(st.tls)) {
-    i = FollowTls(s, d, w, 0, n);
+    size_t probe_at = n;
+    i = FollowTls(s, d, w, 0, n, &probe_at);
+    if (probe_at < n) return HoldTlsProbe(s, d, w_seq, 0, probe_at, n, fin);
     if (i == n) return PassUnparsed(ls, w, n);
   } else if (s->dialogue.tls) {
     return PassUnparsed(ls, w, n);  // encrypted, records not followed
@@ -115,7 +117,9 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
     line_start = lf + 1;
     i = lf + 1;
     if (TlsRecordTracker::Active(st.tls)) {  // that line was the 234
-      i = FollowTls(s, d, w, i, n);
+      size_t probe_at = n;
+      i = FollowTls(s, d, w, i, n, &probe_at);
+      if (probe_at < n) return HoldTlsProbe(s, d, w_seq, copied, probe_at, n, fin);
       line_start = ls.line_len == 0 ? i : kLineBegunBefore;
     }
   }
@@ -216,6 +220,29 @@ size_t Engine::Impl::HoldTail(Session* s, Direction d, uint32_t w_seq, size_t li
   ls.synced = true;
   ++stats.holds;
   return n - line_start;
+}
+
+// After a TLS record, the bytes from `at` may start a cleartext line, but
+// the segment ends before that is decided. When they may become an
+// announcement they are held back like an incomplete line (the tracker goes
+// back to the record's end and reads them again with what follows, so the
+// line can be rewritten whole); else, or without room, they pass and the
+// tracker goes on (the line then counts for pairing only).
+ScanTail Engine::Impl::HoldTlsProbe(Session* s, Direction d, uint32_t w_seq, size_t copied,
+                                    size_t at, size_t n, bool fin) {
+  StreamState& st = s->stream[Index(d)];
+  const uint8_t* w = work.data();
+  const char* p = reinterpret_cast<const char*>(w + at);
+  if (fin || !IsCandidatePrefix(d, p, n - at, 0) ||
+      !tracker.HoldLine(st, w_seq + static_cast<uint32_t>(at), w + at, n - at,
+                        static_cast<uint32_t>(now_ms))) {
+    Emit(w + copied, n - copied);
+    return {};
+  }
+  TlsRecordTracker::RewindProbe(st.tls);
+  ++stats.holds;
+  Emit(w + copied, at - copied);
+  return {n - at, 0};
 }
 
 // One complete line. `text` is the whole line when `whole`, else only its

@@ -23,13 +23,17 @@ void Engine::Impl::StartTls(Session* s) {
 }
 
 // Bytes w[from, n) of d, whose TLS records are followed. Returns where
-// line parsing resumes (st.line set up for that line), or n.
+// line parsing resumes (st.line set up for that line), or n; *probe_at is
+// where a possible line start, undecided at the end, begins (else n).
 size_t Engine::Impl::FollowTls(Session* s, Direction d, const uint8_t* w, size_t from,
-                               size_t n) {
+                               size_t n, size_t* probe_at) {
   StreamState& st = s->stream[Index(d)];
   const TlsScan r = TlsRecordTracker::Feed(st.tls, d, w + from, n - from);
+  *probe_at = n;
   switch (r.what) {
     case TlsScan::What::kInTls:
+      if (r.probe_at != TlsScan::kNoProbe) *probe_at = from + r.probe_at;
+      return n;
     case TlsScan::What::kStopped:
       return n;
     case TlsScan::What::kUnrecognised: {

@@ -137,6 +137,8 @@ TlsScan TlsRecordTracker::Feed(TlsRecordState& t, Direction d, const uint8_t* p,
     Enter(t, TlsPhase::kStopped);
     r.what = TlsScan::What::kUnrecognised;
     r.at = i;
+  } else if (Probing(t) && line_at != kNotHere) {
+    r.probe_at = line_at;
   }
   return r;
 }

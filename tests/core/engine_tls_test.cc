@@ -101,5 +101,33 @@ TEST_F(EngineTlsTest, UnrecognisedBytesStopForGood) {
   EXPECT_EQ(stats.rewrites, 0u);
 }
 
+// The first cleartext line split right after its first bytes: they are held
+// back and the line is rewritten whole (in the daemon, live).
+TEST_F(EngineTlsTest, FirstCleartextLineSplitIsHeldAndRewritten) {
+  ClientSends(Record(21, std::string(26, '\x13')) + "PASV\r\n");
+  Result first = ServerSends(Record(21, std::string(26, '\x12')) + "22");
+  EXPECT_EQ(first.payload(), Record(21, std::string(26, '\x12'))) << "\"22\" held back";
+  Result rest = ServerSends("7 Entering Passive Mode (192,168,20,2,4,2)\r\n");
+  EXPECT_EQ(rest.payload(), "227 Entering Passive Mode (203,0,113,1,4,2)\r\n");
+  EXPECT_EQ(stats.rewrites, 1u);
+  EXPECT_EQ(stats.refused_split, 0u);
+  EXPECT_EQ(stats.tls_cleartext_resumed, 2u);
+}
+
+// A held line start after a record that never completes: released unchanged
+// at the hold timeout, and that direction is not parsed again.
+TEST_F(EngineTlsTest, HeldLineStartNeverCompletedLosesTheFraming) {
+  ClientSends(Record(21, std::string(26, '\x13')) + "PASV\r\n");
+  const std::string notify = Record(21, std::string(26, '\x12'));
+  EXPECT_EQ(ServerSends(notify + "22").payload(), notify);
+  now_ms += cfg.hold_timeout_ms + 1;
+  s_next_ -= 2;  // the same bytes again: a retransmission
+  Result again = ServerSends("22");
+  EXPECT_EQ(again.payload(), "22") << "released unchanged";
+  EXPECT_EQ(stats.tls_framing_lost, 1u);
+  EXPECT_FALSE(ServerSends("7 Entering Passive Mode (192,168,20,2,4,2)\r\n").decision.modified);
+  EXPECT_EQ(stats.rewrites, 0u);
+}
+
 }  // namespace
 }  // namespace ftpalg::testing

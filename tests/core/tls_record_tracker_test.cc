@@ -100,6 +100,24 @@ TEST(TlsRecordTracker, HeaderSplitAtEveryByteAndBodySpanningChunks) {
   EXPECT_EQ(r.at, 0u);
 }
 
+TEST(TlsRecordTracker, UndecidedLineStartIsReportedAndCanBeRewound) {
+  TlsRecordState t = Started();
+  const std::string tls = Record(21, 2);
+  TlsScan r = Feed(t, Direction::kReply, tls + "22");
+  EXPECT_EQ(r.what, What::kInTls);
+  EXPECT_EQ(r.probe_at, tls.size());
+  ASSERT_TRUE(TlsRecordTracker::Probing(t));
+  TlsRecordTracker::RewindProbe(t);  // the engine held "22" back
+  r = Feed(t, Direction::kReply, "227 (10,0,0,1,4,1)\r\n");
+  EXPECT_EQ(r.what, What::kCleartext);
+  EXPECT_EQ(r.at, 0u);
+  EXPECT_EQ(r.carried, 0);
+  // A probe begun in an earlier chunk is not reported again.
+  TlsRecordState u = Started();
+  Feed(u, Direction::kReply, tls + "2");
+  EXPECT_EQ(Feed(u, Direction::kReply, "2").probe_at, TlsScan::kNoProbe);
+}
+
 TEST(TlsRecordTracker, CommandVerbSplitIsCarried) {
   TlsRecordState t = Started();
   const std::string tls = Record(21, 2);
