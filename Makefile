@@ -204,7 +204,7 @@ BENCH_BUILD    ?= build/bench
 BENCH_OPT      ?= -O2 -g -DNDEBUG
 BENCH_CXXFLAGS  = -std=c++20 $(BENCH_OPT) $(WARN) -Iinclude -Isrc -I.
 BENCH_TOOLS    := $(addprefix $(BENCH_BUILD)/,gen_capture pingpong flood pcap_loop \
-                    nfq_accept engine_bench malloc_count.so)
+                    nfq_accept gen_real_capture engine_bench malloc_count.so)
 
 .PHONY: bench-tools
 bench:
@@ -219,7 +219,7 @@ $(BENCH_BUILD)/gen_capture $(BENCH_BUILD)/pingpong $(BENCH_BUILD)/flood: $(BENCH
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -o $@ $<
 
-$(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept: $(BENCH_BUILD)/%: bench/%.cc
+$(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept $(BENCH_BUILD)/gen_real_capture: $(BENCH_BUILD)/%: bench/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
@@ -232,13 +232,15 @@ $(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc
 
 # ---- install, uninstall, Debian package (issue 6) ---------------------------
 # make install   PREFIX (/usr/local) and DESTDIR honoured: programs, man pages,
-#                systemd unit, docs; /etc/ftpalg/ftpalgd.conf and
+#                systemd units, docs, example alert rules; /etc/ftpalg/ftpalgd.conf and
 #                /etc/default/ftpalgd only when absent (never overwritten)
 # make uninstall removes exactly what install put; a config file that differs
 #                from the shipped one is kept (and named)
-# make deb       build/ftpalg_<version>_<arch>.deb (dpkg-buildpackage, debian/)
+# make deb       build/ftpalg_<version>_<arch>.deb (dpkg-buildpackage, debian/);
+#                the source package and .changes (lintian's input) stay in build/deb/
 # make packaging-test  config/man coverage, man lint, systemd-analyze verify,
-#                install/uninstall into a scratch DESTDIR, deb build +
+#                install/uninstall into a scratch DESTDIR, metrics units, alert
+#                rules (promtool) and textfile writer, deb build + lintian +
 #                install + purge (root)
 PREFIX         ?= /usr/local
 DESTDIR        ?=
@@ -252,22 +254,31 @@ SYSCONFDIR     ?= /etc
 INSTALL        ?= install
 
 MAN1 := man/ftpalg-replay.1
-MAN8 := man/ftpalgd.8 man/ftpalg-rules.8
+MAN8 := man/ftpalgd.8 man/ftpalg-rules.8 man/ftpalg-ha-notify.8 man/ftpalg-textfile.8
 DOCS := README.md BENCHMARKS.md
 GUIDES := $(wildcard docs/*.md)
+# Scripts, units and examples of `make install` (and uninstall).
+SBIN_SCRIPTS := scripts/ftpalg-rules scripts/ftpalg-ha-notify scripts/ftpalg-textfile
+UNITS := ftpalgd.service ftpalg-textfile.service ftpalg-textfile.timer
+EXAMPLES := dist/ftpalg-alerts.yml
 
 .PHONY: install uninstall deb packaging-test
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/ftpalg $(DESTDIR)$(SYSCONFDIR)/default
-	$(INSTALL) -m 0755 $(BUILD)/ftpalgd scripts/ftpalg-rules scripts/ftpalg-ha-notify $(DESTDIR)$(SBINDIR)/
+	  $(DESTDIR)$(SYSCONFDIR)/ftpalg $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 0755 $(BUILD)/ftpalgd $(SBIN_SCRIPTS) $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 0755 $(BUILD)/ftpalg-replay $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	  dist/ftpalgd.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' dist/ftpalg-textfile.service.in \
+	  > $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalg-textfile.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalg-textfile.service
+	$(INSTALL) -m 0644 dist/ftpalg-textfile.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -d $(DESTDIR)$(DOCDIR)/docs
 	$(INSTALL) -m 0644 $(GUIDES) $(DESTDIR)$(DOCDIR)/docs/
@@ -278,13 +289,14 @@ install: all
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/ftpalgd $(DESTDIR)$(SBINDIR)/ftpalg-rules $(DESTDIR)$(SBINDIR)/ftpalg-ha-notify \
+	rm -f $(DESTDIR)$(SBINDIR)/ftpalgd $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(SBIN_SCRIPTS))) \
 	  $(DESTDIR)$(BINDIR)/ftpalg-replay \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
-	  $(DESTDIR)$(SYSTEMDUNITDIR)/ftpalgd.service \
-	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS) $(GUIDES))
-	-rmdir $(DESTDIR)$(DOCDIR)/docs 2>/dev/null
+	  $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS)) \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS) $(GUIDES)) \
+	  $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples 2>/dev/null
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@for f in ftpalg/ftpalgd.conf:dist/ftpalgd.conf default/ftpalgd:dist/ftpalgd.default; do \
 	  dst=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; src=$${f#*:}; \
@@ -305,7 +317,7 @@ deb:
 	  { echo "make deb: needs dpkg-dev and debhelper (scripts/install-deps.sh --e2e)" >&2; exit 1; }
 	rm -rf $(BUILD)/deb && mkdir -p $(DEB_TREE)
 	tar -c --exclude=./.git --exclude='./build*' --exclude=./$(BUILD) . | tar -x -C $(DEB_TREE)
-	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -j$$(nproc) >../build.log 2>&1 || \
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -j$$(nproc) >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; echo "make deb: dpkg-buildpackage failed (log: $(BUILD)/deb/build.log)" >&2; exit 1; }
 	cp $(BUILD)/deb/ftpalg_$(DEB_VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
 	@echo "make deb: $(DEB_FILE)"
@@ -315,4 +327,5 @@ packaging-test: all
 	tests/packaging/unit.sh
 	tests/packaging/rules.sh
 	tests/packaging/install.sh
+	tests/packaging/metrics.sh
 	tests/packaging/deb.sh

@@ -8,8 +8,8 @@
 //       with LD_PRELOAD=malloc_count.so.
 //   engine_bench scale N [LOOKUPS]
 //       Holds N sessions (one client SYN each) in an Engine sized for N and
-//       prints the RSS growth per session, Engine::BytesPerSession(), the
-//       cost of one packet (a bare ACK of a random held session) and of one
+//       prints the growth of anonymous RSS per session,
+//       Engine::BytesPerSession(), the cost of one packet (a bare ACK of a random held session) and of one
 //       Engine::Expire() pass over the full table.
 //
 // Output: one "key=value ..." line on stdout.
@@ -40,15 +40,17 @@ uint64_t NowNs() {
          static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Resident set size in bytes (/proc/self/statm, second field).
+// Anonymous resident memory in bytes (/proc/self/statm: resident - shared).
+// File-backed pages are left out: library code first run while sessions are
+// inserted (libc's memset, say) is no per-session memory.
 uint64_t RssBytes() {
   FILE* f = std::fopen("/proc/self/statm", "r");
-  unsigned long long size = 0, resident = 0;
+  unsigned long long size = 0, resident = 0, shared = 0;
   if (f != nullptr) {
-    if (std::fscanf(f, "%llu %llu", &size, &resident) != 2) resident = 0;
+    if (std::fscanf(f, "%llu %llu %llu", &size, &resident, &shared) != 3) resident = shared = 0;
     std::fclose(f);
   }
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return (resident - shared) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 // The LD_PRELOAD shim's counter, or null when it is not loaded.

@@ -6,7 +6,9 @@
 #
 #   scripts/bench.sh [BUILD_DIR]      (default build/bench)
 #
-# 1 engine replay vs a bare libpcap loop   2 live sessions kernel vs ftpalgd
+# 1 replay vs a bare libpcap loop (bench capture; real sessions: bench/
+#   gen_real_capture over pcaps/public), peak RSS, engine alone
+#                                          2 live sessions kernel vs ftpalgd
 # 3 added latency per control packet       4 queue throughput (batch on/off)
 # 5 sessions vs memory, lookup cost        + callgrind profile of the replay
 #
@@ -40,27 +42,60 @@ row() { ROWS+=("$1|$2|$3|$4|$5|$6|$7"); }
 detail() { DETAILS+=("$*"); }
 
 # --------------------------------------------------------- 1. replay --------
+# REPS paired runs of the bare loop and ftpalg-replay over one capture; each
+# under /usr/bin/time for its peak RSS. Sets PAIR_* for the caller.
+replay_pair() { # capture label replay-args...
+  local cap=$1 label=$2 i t0 t1; shift 2
+  local loop_t=() rep_t=() loop_m=() rep_m=()
+  for ((i = 0; i < REPS; i++)); do
+    t0=$(now_ns)
+    /usr/bin/time -f %M -o "$W/loop.rss" "$B/pcap_loop" "$cap" "$W/loop.pcap" 2>/dev/null || return 1
+    t1=$(now_ns)
+    loop_t+=("$(calc "($t1 - $t0) / 1e9" 4)"); loop_m+=("$(tail -1 "$W/loop.rss")")
+    t0=$(now_ns)
+    /usr/bin/time -f %M -o "$W/replay.rss" "$B/ftpalg-replay" "$@" "$cap" "$W/replay-$label.pcap" \
+      2>"$W/replay-$label.txt" || { cat "$W/replay-$label.txt" >&2; return 1; }
+    t1=$(now_ns)
+    rep_t+=("$(calc "($t1 - $t0) / 1e9" 4)"); rep_m+=("$(tail -1 "$W/replay.rss")")
+  done
+  PAIR_LT=$(printf '%s\n' "${loop_t[@]}" | median); PAIR_RT=$(printf '%s\n' "${rep_t[@]}" | median)
+  PAIR_LM=$(printf '%s\n' "${loop_m[@]}" | median); PAIR_RM=$(printf '%s\n' "${rep_m[@]}" | median)
+  PAIR_DETAIL="ftpalg-replay wall times (s): ${rep_t[*]}; bare loop (bench/pcap_loop: pcap_next_ex + pcap_dump + fsync): ${loop_t[*]}; peak RSS (KiB) replay ${rep_m[*]}, loop ${loop_m[*]}"
+}
+
+# The rows of one replay_pair: speed ratio and peak RSS against the loop.
+replay_rows() { # label bytes
+  local label=$1 bytes=$2 lpps rpps ratio mr
+  lpps=$(calc "$NPKT / $PAIR_LT" 0); rpps=$(calc "$NPKT / $PAIR_RT" 0)
+  ratio=$(calc "$rpps / $lpps" 2)
+  row replay "ftpalg-replay packets/s (MB/s), $label" "$rpps ($(calc "$bytes / $PAIR_RT / 1e6" 0) MB/s)" \
+    "$lpps ($(calc "$bytes / $PAIR_LT / 1e6" 0) MB/s) bare libpcap loop" "$ratio" ">= 0.80" \
+    "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) ? "yes" : "NO" }')"
+  mr=$(calc "$PAIR_RM / $PAIR_LM" 2)
+  row replay "peak RSS, $label" "$(calc "$PAIR_RM / 1024" 1) MiB" "$(calc "$PAIR_LM / 1024" 1) MiB bare loop" \
+    "$mr" "<= 2.00" "$(awk -v r="$mr" 'BEGIN { print (r <= 2) ? "yes" : "NO" }')"
+}
+
 bench_replay() {
   say "1. replay: generating $NPKT packets over 10000 sessions"
-  local cap=$B/bench-1m.pcap half=$B/bench-half.pcap i t0 t1
+  local cap=$B/bench-1m.pcap half=$B/bench-half.pcap real=$B/real-1m.pcap i
   "$B/gen_capture" --out "$cap" --packets "$NPKT" --sessions 10000 --concurrent 1000 || return 1
   "$B/gen_capture" --out "$half" --packets $((NPKT / 2)) --sessions 10000 --concurrent 1000 2>/dev/null || return 1
-  local bytes; bytes=$(stat -c %s "$cap")
-  local loop_t=() rep_t=()
-  for ((i = 0; i < REPS; i++)); do
-    t0=$(now_ns); "$B/pcap_loop" "$cap" "$W/loop.pcap" 2>/dev/null || return 1; t1=$(now_ns)
-    loop_t+=("$(calc "($t1 - $t0) / 1e9" 4)")
-    t0=$(now_ns)
-    "$B/ftpalg-replay" --public-ip 203.0.113.1 "$cap" "$W/replay.pcap" 2>"$W/replay.txt" || { cat "$W/replay.txt" >&2; return 1; }
-    t1=$(now_ns)
-    rep_t+=("$(calc "($t1 - $t0) / 1e9" 4)")
+  # Real sessions: the control packets of every public capture replayed with
+  # the default flags (the port-443 one needs --control-port 443; the
+  # gzipped one is not read by plain libpcap), copies interleaved.
+  local reals=() f
+  for f in "$REPO"/pcaps/public/*.pcap "$REPO"/pcaps/public/*.pcapng; do
+    [[ $(cat "${f%.*}.args" 2>/dev/null) == "--public-ip 203.0.113.1 --public-ip 2001:db8:1::1" ]] && reals+=("$f")
   done
-  local lt rt; lt=$(printf '%s\n' "${loop_t[@]}" | median); rt=$(printf '%s\n' "${rep_t[@]}" | median)
-  local lpps rpps; lpps=$(calc "$NPKT / $lt" 0); rpps=$(calc "$NPKT / $rt" 0)
-  local ratio; ratio=$(calc "$rpps / $lpps" 2)
-  row replay "ftpalg-replay packets/s (MB/s)" "$rpps ($(calc "$bytes / $rt / 1e6" 0) MB/s)" \
-    "$lpps ($(calc "$bytes / $lt / 1e6" 0) MB/s) bare libpcap loop" "$ratio" ">= 0.50" \
-    "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5) ? "yes" : "NO" }')"
+  "$B/gen_real_capture" --out "$real" --packets "$NPKT" --concurrent 1000 "${reals[@]}" 2>"$W/gen_real.txt" || { cat "$W/gen_real.txt" >&2; return 1; }
+  local bytes rbytes; bytes=$(stat -c %s "$cap"); rbytes=$(stat -c %s "$real")
+  replay_pair "$cap" bench --public-ip 203.0.113.1 || return 1
+  replay_rows "bench capture" "$bytes"
+  local detail_bench=$PAIR_DETAIL
+  replay_pair "$real" real --public-ip 203.0.113.1 --public-ip 2001:db8:1::1 || return 1
+  replay_rows "real sessions" "$rbytes"
+  local detail_real=$PAIR_DETAIL
   # Allocations of the whole replay process: difference of two captures (the
   # shorter is a prefix of the longer), so start-up and warm-up cancel out.
   local a_full a_half
@@ -76,19 +111,26 @@ bench_replay() {
     e+=("$(kv ns_per_packet <<<"$line")")
   done
   local eng_ns eng_apk; eng_ns=$(printf '%s\n' "${e[@]}" | median); eng_apk=$(kv allocs_per_packet <<<"$line")
-  row replay "engine alone (in memory) ns/packet" "$eng_ns ns ($(calc "1e9 / $eng_ns" 0) packets/s)" "-" "-" "-" "-"
+  row replay "engine alone (in memory) ns/packet" "$eng_ns ns ($(calc "1e9 / $eng_ns" 0) packets/s)" "-" "-" "<= 100 ns" \
+    "$(awk -v a="$eng_ns" 'BEGIN { print (a <= 100) ? "yes" : "NO" }')"
   row replay "heap allocations/packet, engine, steady state" "$eng_apk" "0" "-" "0" \
     "$(awk -v a="$eng_apk" 'BEGIN { print (a == 0) ? "yes" : "NO" }')"
   row replay "heap allocations/packet, ftpalg-replay process" "$rep_apk" "0" "-" "0 (engine)" \
     "$(awk -v a="$rep_apk" 'BEGIN { print (a == 0) ? "yes" : "see note" }')"
   detail "### 1. Replay"
   detail ""
-  detail "Capture: $NPKT packets, $(calc "$bytes / 1e6" 1) MB, 10000 control sessions (1000 open at a time; per session: handshake, login, 8 rounds of PORT/200, LIST/150/226, PASV/227, RETR/150/226, one PORT retransmitted and answered with a D-SACK every 3rd round, one PORT split across two segments per session, QUIT/FIN). Generated by bench/gen_capture into build/bench (not committed)."
+  detail "Bench capture: $NPKT packets, $(calc "$bytes / 1e6" 1) MB, 10000 control sessions (1000 open at a time; per session: handshake, login, 8 rounds of PORT/200, LIST/150/226, PASV/227, RETR/150/226, one PORT retransmitted and answered with a D-SACK every 3rd round, one PORT split across two segments per session, QUIT/FIN). Generated by bench/gen_capture into build/bench (not committed)."
   detail ""
-  detail "- ftpalg-replay wall times (s): ${rep_t[*]}; bare loop (bench/pcap_loop: pcap_next_ex + pcap_dump + fsync): ${loop_t[*]}"
-  detail "- replay summary: $(grep -E '^(rewrites|expectations|packets):' "$W/replay.txt" | tr '\n' ';')"
-  detail "- engine alone (bench/engine_bench replay, counting sink, no I/O) ns/packet: ${e[*]}"
-  detail "- allocations: ftpalg-replay $a_full ($NPKT packets) vs $a_half ($((NPKT / 2)) packets) -> $rep_apk per packet. These are RecordingSink's (replay's output of JSON expectation records: one string per installed expectation, 77k of them), not the engine's: the engine alone does $eng_apk allocations per packet over the second half of the capture."
+  detail "- $detail_bench"
+  detail "- replay summary: $(grep -E '^(rewrites|expectations|packets):' "$W/replay-bench.txt" | tr '\n' ';')"
+  detail ""
+  detail "Real sessions: $NPKT packets, $(calc "$rbytes / 1e6" 1) MB: $(sed 's/^gen_real_capture: [^:]*: [0-9]* packets, //' "$W/gen_real.txt" | tail -1) (bench/gen_real_capture: the FTP control packets of ${#reals[@]} public captures in pcaps/public, copies with their client ports moved, 1000 open at a time, one packet of each in turn; built into build/bench, not committed)."
+  detail ""
+  detail "- $detail_real"
+  detail "- replay summary: $(grep -E '^(rewrites|expectations|packets|refusals):' "$W/replay-real.txt" | tr '\n' ';')"
+  detail ""
+  detail "- engine alone (bench/engine_bench replay, bench capture, counting sink, no I/O) ns/packet: ${e[*]}"
+  detail "- allocations: ftpalg-replay $a_full ($NPKT packets) vs $a_half ($((NPKT / 2)) packets) -> $rep_apk per packet. These are RecordingSink's (replay's bookkeeping of the active expectations, ~77k installed), not the engine's: the engine alone does $eng_apk allocations per packet over the second half of the capture."
   detail ""
 }
 
@@ -97,7 +139,7 @@ bench_scale() {
   say "5. scale: 10k / 100k / 1M sessions"
   detail "### 5. Scale"
   detail ""
-  detail "bench/engine_bench scale N: one Engine sized for N (max_sessions = N), N client SYNs, then 2M bare ACKs of uniformly random held sessions; RSS from /proc/self/statm. Per size, $REPS runs (median):"
+  detail "bench/engine_bench scale N: one Engine sized for N (max_sessions = N), N client SYNs, then 2M bare ACKs of uniformly random held sessions; anonymous RSS (resident - shared in /proc/self/statm: library code pages first run during the inserts are not session memory). Per size, $REPS runs (median):"
   detail ""
   detail "| sessions | RSS growth per session (B) | all engine memory / N (B) | Engine::BytesPerSession() | insert ns | lookup ns/packet | one Expire() pass (ms) |"
   detail "|---|---|---|---|---|---|---|"
@@ -115,7 +157,8 @@ bench_scale() {
     detail "| $n | $bps | $all | $eb | $ins | $lk | $ex |"
     row scale "bytes/session at $n held ($held)" "$bps B (BytesPerSession $eb)" "256 B" "$(calc "$bps / 256" 2)" "<= 256 B" \
       "$(awk -v b="$bps" 'BEGIN { print (b <= 256) ? "yes" : "NO" }')"
-    row scale "lookup ns/packet at $n" "$lk ns" "$base_lk ns at 10000" "$(calc "$lk / $base_lk" 2)" "flat (1.0)" "-"
+    row scale "lookup ns/packet at $n" "$lk ns" "$base_lk ns at 10000" "$(calc "$lk / $base_lk" 2)" "<= 2.00" \
+      "$(awk -v r="$(calc "$lk / $base_lk" 2)" 'BEGIN { print (r <= 2) ? "yes" : "NO" }')"
     row scale "Expire() pass at $n" "$ex ms" "-" "-" "-" "-"
   done
   detail ""

@@ -13,6 +13,7 @@ e2e_pkgs=(python3 python3-scapy python3-pyftpdlib vsftpd lftp curl wget
           iptables iproute2 conntrack conntrackd ipset tcpdump procps libcap2-bin
           ethtool   # the impaired lab turns veth offloads off (tests/e2e/impaired.sh)
           nftables  # ftpalg-rules backend nft, nft -c of its table (tests/packaging/rules.sh)
+          prometheus-node-exporter  # serves ftpalg-textfile's file (tests/e2e/metrics.sh)
           openssl libhiredis0.14 libmemcached11 libmemcachedutil2 libhashkit2 libpcre2-posix3)
 # ^ the last five: shared libraries of ProFTPD (FTPS/CCC e2e, tests/e2e/ccc.sh),
 # whose packages conflict with vsftpd and are unpacked, not installed:
@@ -22,8 +23,9 @@ proftpd_debs=(proftpd-core proftpd-mod-crypto)
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--e2e" ]] && want+=("${e2e_pkgs[@]}")
 # make packaging-test (part of make check): deb build, man lint, unit verify,
-# the daemon traced under the unit's restrictions.
-pkg_pkgs=(debhelper dpkg-dev fakeroot groff-base man-db systemd strace)
+# the daemon traced under the unit's restrictions, lintian on the package,
+# promtool (Debian ships it in prometheus) for the example alert rules.
+pkg_pkgs=(debhelper dpkg-dev fakeroot groff-base man-db systemd strace lintian prometheus)
 [[ "${1:-}" == "--e2e" ]] && want+=("${pkg_pkgs[@]}")
 # hardening-check: the packaged programs keep dpkg-buildflags' hardening (deb.sh).
 [[ "${1:-}" == "--e2e" ]] && want+=(devscripts)

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace ftpalg {
@@ -53,7 +54,9 @@ class SegmentPool {
 
  private:
   uint16_t slot_size_;
-  std::vector<uint8_t> bytes_;
+  // Not zero-filled: a slot's bytes are written before they are read, and
+  // pages never used (most of the pool, most of the time) stay unmapped.
+  std::unique_ptr<uint8_t[]> bytes_;
   std::vector<Slot> meta_;
   std::vector<uint16_t> free_;
 };

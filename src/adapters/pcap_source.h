@@ -78,6 +78,9 @@ class PcapSource {
   };
   PcapSource() = default;
 
+  // The stream's stdio buffer: declared first, so it is freed after pcap_
+  // closed the stream.
+  std::unique_ptr<char[]> read_buffer_;
   std::unique_ptr<pcap_t, PcapCloser> pcap_;
   std::string path_;
   int link_type_ = 0;

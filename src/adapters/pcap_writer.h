@@ -48,6 +48,9 @@ class PcapWriter {
   void Discard();
 
   std::unique_ptr<pcap_t, PcapCloser> dead_;
+  // The output stream's stdio buffer: declared before dumper_, so it is
+  // freed after the stream is closed.
+  std::unique_ptr<char[]> write_buffer_;
   std::unique_ptr<pcap_dumper_t, DumperCloser> dumper_;
   std::string path_;
   std::string temp_path_;

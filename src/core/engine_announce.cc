@@ -10,6 +10,7 @@ void Engine::Impl::Refuse(Session* s, uint64_t& counter, const char* reason,
   ++stats.refused;
   ++counter;
   ++s->refusals;
+  if (!log.Enabled(LogLevel::kInfo)) return;  // no string built for nobody
   Log(LogLevel::kInfo, s,
       std::string("REFUSED ") + reason + ": \"" + EscapeForLog(line) +
           "\" passed unchanged");

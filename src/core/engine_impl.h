@@ -45,7 +45,7 @@ struct RewriteOp {
   size_t offset = 0;
   size_t len = 0;
   uint8_t text_len = 0;
-  char text[kMaxReplacementLen] = {};
+  char text[kMaxReplacementLen];  // text_len bytes used: not zero-filled per line
   ChangePoint point;
 };
 

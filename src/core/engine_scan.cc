@@ -274,6 +274,7 @@ bool Engine::Impl::OnLine(Session* s, Direction d, std::string_view text, bool w
 }
 
 void Engine::Impl::LogNotFtp(Session* s, const LineMeaning& m, std::string_view text) {
+  if (!log.Enabled(LogLevel::kWarn)) return;
   switch (m.why) {
     case LineMeaning::NotFtp::kFirstCommand:
       Log(LogLevel::kWarn, s,

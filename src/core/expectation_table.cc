@@ -39,6 +39,7 @@ void ExpectationTable::Add(Session* s, const Expectation& e,
   en = Entry{};
   en.exp = e;
   en.expires_ms = expires_ms;
+  earliest_ms_ = std::min(earliest_ms_, expires_ms);
   en.session_slot = sessions_.IndexOf(s);
   en.used = true;
   const uint32_t b = Bucket(e.target);

@@ -4,6 +4,7 @@
 #include "ftpalg/ftp_parser.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace ftpalg {
 namespace {
@@ -303,6 +304,26 @@ constexpr const char* kKnownVerbs[] = {
     "CSID",
 };
 
+// A verb of 3 or 4 upper-case letters as one number (first letter in the
+// low byte): the lookups below compare numbers, not strings.
+constexpr uint32_t VerbCode(std::string_view v) {
+  uint32_t c = 0;
+  for (size_t i = 0; i < v.size() && i < 4; ++i) {
+    c |= uint32_t{static_cast<unsigned char>(v[i])} << (8 * i);
+  }
+  return c;
+}
+
+struct KnownVerbCodes {
+  uint32_t code[std::size(kKnownVerbs)] = {};
+  constexpr KnownVerbCodes() {
+    for (size_t i = 0; i < std::size(kKnownVerbs); ++i) {
+      code[i] = VerbCode(kKnownVerbs[i]);
+    }
+  }
+};
+constexpr KnownVerbCodes kKnownVerbCodes;
+
 }  // namespace
 
 Verb ClassifyCommand(std::string_view line) {
@@ -310,17 +331,21 @@ Verb ClassifyCommand(std::string_view line) {
   while (len < line.size() && len < 5 && IsAlpha(line[len])) ++len;
   if (len < 3 || len > 4) return Verb::kUnknown;
   if (len < line.size() && !IsBlank(line[len])) return Verb::kUnknown;
-  char verb[5] = {};
-  for (size_t i = 0; i < len; ++i) verb[i] = ToUpper(line[i]);
-  const std::string_view v(verb, len);
-  if (v == "PORT") return Verb::kPort;
-  if (v == "EPRT") return Verb::kEprt;
-  if (v == "LPRT") return Verb::kLprt;
-  if (v == "PASV") return Verb::kPasv;
-  if (v == "EPSV") return Verb::kEpsv;
-  if (v == "LPSV") return Verb::kLpsv;
-  if (v == "AUTH") return Verb::kAuth;
-  for (const char* known : kKnownVerbs) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < len; ++i) {
+    v |= uint32_t{static_cast<unsigned char>(ToUpper(line[i]))} << (8 * i);
+  }
+  switch (v) {
+    case VerbCode("PORT"): return Verb::kPort;
+    case VerbCode("EPRT"): return Verb::kEprt;
+    case VerbCode("LPRT"): return Verb::kLprt;
+    case VerbCode("PASV"): return Verb::kPasv;
+    case VerbCode("EPSV"): return Verb::kEpsv;
+    case VerbCode("LPSV"): return Verb::kLpsv;
+    case VerbCode("AUTH"): return Verb::kAuth;
+    default: break;
+  }
+  for (uint32_t known : kKnownVerbCodes.code) {
     if (v == known) return Verb::kOther;
   }
   return Verb::kUnknown;

@@ -2,9 +2,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "ftpalg/inet.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace ftpalg {
+
+namespace {
+
+// bytes[at..at+8) as a big-endian number (one load and a byte swap).
+inline uint64_t LoadBe64(const std::array<uint8_t, 16>& bytes, size_t at) {
+  uint64_t v;
+  std::memcpy(&v, bytes.data() + at, 8);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+
+}  // namespace
+
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -263,11 +278,12 @@ bool Cidr::Contains(const IpAddress& a) const {
   if (a.family != base.family) return false;
   const int max_len = base.family == Family::kV4 ? 32 : 128;
   const int len = prefix_len > max_len ? max_len : prefix_len;
-  for (int i = 0; i < 16 && 8 * i < len; ++i) {
-    const int bits = len - 8 * i;
-    const uint8_t mask =
-        bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
-    if ((a.bytes[i] & mask) != (base.bytes[i] & mask)) return false;
+  // Two 64-bit words, big-endian, compared under the prefix's mask.
+  for (int w = 0; w < 2; ++w) {
+    const int bits = std::clamp(len - 64 * w, 0, 64);
+    if (bits == 0) break;
+    const uint64_t mask = bits == 64 ? ~uint64_t{0} : ~(~uint64_t{0} >> bits);
+    if (((LoadBe64(a.bytes, 8 * w) ^ LoadBe64(base.bytes, 8 * w)) & mask) != 0) return false;
   }
   return true;
 }
@@ -287,6 +303,7 @@ std::string FlowKey::ToString() const {
   return client.ToString() + "->" + server.ToString();
 }
 
+
 size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
   // Word-wise multiply-xorshift over both endpoints (one step per 8 address
   // bytes instead of one per byte; this runs for every control packet).
@@ -296,14 +313,13 @@ size_t FlowKeyHash::operator()(const FlowKey& k) const noexcept {
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 31;
   };
-  for (const Endpoint* ep : {&k.client, &k.server}) {
-    uint64_t lo = 0, hi = 0;
-    for (int i = 0; i < 8; ++i) lo = (lo << 8) | ep->addr.bytes[i];
-    for (int i = 8; i < 16; ++i) hi = (hi << 8) | ep->addr.bytes[i];
-    mix(lo);
-    mix(hi);
-    mix((uint64_t{ep->port} << 8) | static_cast<uint64_t>(ep->addr.family));
-  }
+  auto endpoint = [&mix](const Endpoint& ep) {
+    mix(LoadBe64(ep.addr.bytes, 0));
+    mix(LoadBe64(ep.addr.bytes, 8));
+    mix((uint64_t{ep.port} << 8) | static_cast<uint64_t>(ep.addr.family));
+  };
+  endpoint(k.client);
+  endpoint(k.server);
   return static_cast<size_t>(h);
 }
 

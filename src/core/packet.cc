@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "ftpalg/packet.h"
 
+#include <bit>
+#include <cstring>
+
 namespace ftpalg {
 
 std::string_view PacketErrorName(PacketError e) {
@@ -108,10 +111,56 @@ PacketError ParsePacket(const uint8_t* b, size_t len, PacketView* v) {
   return PacketError::kBadVersion;
 }
 
-uint32_t ChecksumAdd(uint32_t sum, const uint8_t* data, size_t len) {
+namespace {
+
+// The ones' complement sum does not depend on byte order (RFC 1071 2.B):
+// words are added as the host loads them, 32 bits at a time, into a 64-bit
+// accumulator that never overflows at packet sizes; HostSumToBe folds it and
+// puts its bytes in network order. An odd last byte is the high byte of a
+// word padded with zero. Only the last piece summed may have an odd length.
+uint64_t AddHostWords(uint64_t acc, const uint8_t* p, size_t n) {
   size_t i = 0;
-  for (; i + 1 < len; i += 2) sum += LoadBe16(data + i);
-  if (i < len) sum += uint32_t{data[i]} << 8;
+  for (; i + 8 <= n; i += 8) {
+    uint32_t a, b;
+    std::memcpy(&a, p + i, 4);
+    std::memcpy(&b, p + i + 4, 4);
+    acc += uint64_t{a} + b;
+  }
+  if (i + 4 <= n) {
+    uint32_t a;
+    std::memcpy(&a, p + i, 4);
+    acc += a;
+    i += 4;
+  }
+  if (i + 2 <= n) {
+    uint16_t w;
+    std::memcpy(&w, p + i, 2);
+    acc += w;
+    i += 2;
+  }
+  if (i < n) {
+    acc += std::endian::native == std::endian::little ? uint64_t{p[i]} : uint64_t{p[i]} << 8;
+  }
+  return acc;
+}
+
+uint32_t HostSumToBe(uint64_t acc) {
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffff) + (acc >> 16);
+  acc = (acc & 0xffff) + (acc >> 16);
+  acc = (acc & 0xffff) + (acc >> 16);
+  uint32_t v = static_cast<uint32_t>(acc);
+  if constexpr (std::endian::native == std::endian::little) v = ((v & 0xff) << 8) | (v >> 8);
+  return v;
+}
+
+}  // namespace
+
+uint32_t ChecksumAdd(uint32_t sum, const uint8_t* data, size_t len) {
+  // Same value as adding big-endian 16-bit words one by one, a quarter of
+  // the additions.
+  sum += HostSumToBe(AddHostWords(0, data, len));
   // Fold early so that long inputs never overflow 32 bits.
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return sum;
@@ -124,27 +173,22 @@ uint16_t ChecksumFold(uint32_t sum) {
 
 namespace {
 
+// One accumulator over the pseudo-header addresses and the segment (its
+// checksum field taken as zero), folded once.
 uint16_t TcpChecksum(const uint8_t* b, const PacketView& v) {
   const size_t tcp_len = v.total_len - v.tcp_offset;
-  uint32_t sum = 0;
-  if (v.family == Family::kV4) {
-    sum = ChecksumAdd(sum, b + 12, 8);
-  } else {
-    sum = ChecksumAdd(sum, b + 8, 32);
-  }
+  uint64_t acc = v.family == Family::kV4 ? AddHostWords(0, b + 12, 8) : AddHostWords(0, b + 8, 32);
+  acc = AddHostWords(acc, b + v.tcp_offset, 16);
+  acc = AddHostWords(acc, b + v.tcp_offset + 18, tcp_len - 18);
+  uint32_t sum = HostSumToBe(acc);
   sum += kProtoTcp;
   sum += static_cast<uint32_t>(tcp_len & 0xffff) +
          static_cast<uint32_t>(tcp_len >> 16);
-  // Sum the TCP segment with its checksum field taken as zero.
-  sum = ChecksumAdd(sum, b + v.tcp_offset, 16);
-  sum = ChecksumAdd(sum, b + v.tcp_offset + 18, tcp_len - 18);
   return ChecksumFold(sum);
 }
 
 uint16_t Ipv4HeaderChecksum(const uint8_t* b, size_t ihl) {
-  uint32_t sum = ChecksumAdd(0, b, 10);
-  sum = ChecksumAdd(sum, b + 12, ihl - 12);
-  return ChecksumFold(sum);
+  return ChecksumFold(HostSumToBe(AddHostWords(AddHostWords(0, b, 10), b + 12, ihl - 12)));
 }
 
 }  // namespace

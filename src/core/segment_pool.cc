@@ -9,7 +9,7 @@ namespace ftpalg {
 
 SegmentPool::SegmentPool(uint16_t slots, uint16_t slot_size)
     : slot_size_(slot_size),
-      bytes_(size_t{slots} * slot_size),
+      bytes_(new uint8_t[size_t{slots} * slot_size]),
       meta_(slots),
       free_(slots) {
   for (uint16_t i = 0; i < slots; ++i) free_[i] = static_cast<uint16_t>(slots - 1 - i);

@@ -19,6 +19,12 @@ uint32_t SessionTable::Bucket(const FlowKey& key) const {
 Session* SessionTable::Find(const FlowKey& key) {
   for (uint32_t i = buckets_[Bucket(key)]; i != kNoIndex;
        i = slots_[i].hash_next) {
+    // With many sessions the slot is not cached: ask for all its lines at
+    // once (the key is in the first, the packet's walk reads the streams in
+    // the others) instead of missing on each in turn.
+    const char* line = reinterpret_cast<const char*>(&slots_[i]);
+    for (size_t off = 64; off < sizeof(Session); off += 64) __builtin_prefetch(line + off);
+    __builtin_prefetch(line + sizeof(Session) - 1);
     if (slots_[i].key == key) return &slots_[i];
   }
   return nullptr;

@@ -11,6 +11,46 @@
 #include <vector>
 
 namespace ftpalg {
+namespace {
+// Bytes stream() collects before one write(2).
+constexpr size_t kStreamBuffer = 256 * 1024;
+}  // namespace
+
+AtomicFile::FdBuf::FdBuf(AtomicFile* owner) : owner_(owner), buf_(kStreamBuffer) {
+  setp(buf_.data(), buf_.data() + buf_.size());
+}
+
+bool AtomicFile::FdBuf::Drain() {
+  const bool ok = owner_->WriteAll({pbase(), static_cast<size_t>(pptr() - pbase())});
+  setp(buf_.data(), buf_.data() + buf_.size());
+  return ok;
+}
+
+AtomicFile::FdBuf::int_type AtomicFile::FdBuf::overflow(int_type c) {
+  if (!Drain()) return traits_type::eof();
+  if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+  *pptr() = traits_type::to_char_type(c);
+  pbump(1);
+  return c;
+}
+
+std::streamsize AtomicFile::FdBuf::xsputn(const char* s, std::streamsize n) {
+  const auto room = static_cast<std::streamsize>(epptr() - pptr());
+  if (n <= room) {
+    std::memcpy(pptr(), s, static_cast<size_t>(n));
+    pbump(static_cast<int>(n));
+    return n;
+  }
+  if (!Drain()) return 0;
+  if (n >= static_cast<std::streamsize>(buf_.size())) {
+    return owner_->WriteAll({s, static_cast<size_t>(n)}) ? n : 0;
+  }
+  std::memcpy(pptr(), s, static_cast<size_t>(n));
+  pbump(static_cast<int>(n));
+  return n;
+}
+
+AtomicFile::AtomicFile() : buf_(this), stream_(&buf_) {}
 
 std::unique_ptr<AtomicFile> AtomicFile::Create(const std::string& path,
                                                std::string* error) {
@@ -36,15 +76,24 @@ AtomicFile::~AtomicFile() {
   if (!temp_path_.empty()) unlink(temp_path_.c_str());
 }
 
-bool AtomicFile::Commit(std::string_view data, std::string* error) {
+bool AtomicFile::WriteAll(std::string_view data) {
+  if (write_errno_ != 0 || fd_ < 0) return false;
   while (!data.empty()) {
     const ssize_t n = write(fd_, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      *error = path_ + ": write failed: " + std::strerror(errno);
+      write_errno_ = n < 0 ? errno : EIO;
       return false;
     }
     data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool AtomicFile::Commit(std::string_view data, std::string* error) {
+  if (!buf_.Drain() || !WriteAll(data)) {
+    *error = path_ + ": write failed: " + std::strerror(write_errno_ != 0 ? write_errno_ : EBADF);
+    return false;
   }
   if (fsync(fd_) != 0 || close(fd_) != 0) {
     fd_ = -1;

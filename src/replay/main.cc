@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,21 +61,22 @@ int main(int argc, char** argv) {
     if (!trace_file) return Fail(error);
   }
 
-  std::ostringstream exp_text, trace_text;
+  // Both files are streamed (written as the replay goes), and appear under
+  // their names only once everything succeeded.
   StderrLogger stderr_logger;
   ftpalg::ReplayOutputs outputs;
-  outputs.expectations = exp_file ? &exp_text : nullptr;
-  outputs.trace = trace_file ? &trace_text : nullptr;
+  outputs.expectations = exp_file ? &exp_file->stream() : nullptr;
+  outputs.trace = trace_file ? &trace_file->stream() : nullptr;
   outputs.log = options.verbose ? &stderr_logger : nullptr;
   ftpalg::ReplaySummary summary;
   if (std::string err = ftpalg::RunReplay(options, outputs, &summary); !err.empty()) {
     return Fail(err);  // the writer removed its temporary file
   }
-  if (exp_file && !exp_file->Commit(exp_text.str(), &error)) {
+  if (exp_file && !exp_file->Commit(&error)) {
     std::remove(options.output.c_str());
     return Fail(error);
   }
-  if (trace_file && !trace_file->Commit(trace_text.str(), &error)) {
+  if (trace_file && !trace_file->Commit(&error)) {
     std::remove(options.output.c_str());
     return Fail(error);
   }

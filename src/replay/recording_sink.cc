@@ -79,7 +79,19 @@ size_t RecordingSink::TargetHash::operator()(const Endpoint& e) const noexcept {
 }
 
 InstallResult RecordingSink::Install(const Expectation& e) {
-  std::vector<Expectation>& same_target = active_[e.target];
+  auto found = active_.find(e.target);
+  if (found == active_.end()) {
+    if (spare_.empty()) {
+      found = active_.emplace(e.target, std::vector<Expectation>{}).first;
+    } else {
+      ActiveMap::node_type node = std::move(spare_.back());
+      spare_.pop_back();
+      node.key() = e.target;
+      node.mapped().clear();
+      found = active_.insert(std::move(node)).position;
+    }
+  }
+  std::vector<Expectation>& same_target = found->second;
   for (const Expectation& a : same_target) {
     if (Same(a, e)) {
       ++refreshed_;
@@ -97,9 +109,11 @@ InstallResult RecordingSink::Install(const Expectation& e) {
   same_target.push_back(e);
   ++active_count_;
   ++installed_;
-  if (keep_jsonl_) {
-    jsonl_ += ExpectationToJson(e, now_ms_);
-    jsonl_ += '\n';
+  if (keep_jsonl_ || jsonl_out_ != nullptr) {
+    std::string line = ExpectationToJson(e, now_ms_);
+    line += '\n';
+    if (jsonl_out_ != nullptr) *jsonl_out_ << line;
+    if (keep_jsonl_) jsonl_ += line;
   }
   if (observer_) observer_(Event::kInstalled, e);
   return InstallResult::kOk;
@@ -112,7 +126,7 @@ void RecordingSink::Remove(const Expectation& e) {
                          [&](const Expectation& a) { return Same(a, e); });
   if (it == list->second.end()) return;
   list->second.erase(it);
-  if (list->second.empty()) active_.erase(list);
+  if (list->second.empty()) spare_.push_back(active_.extract(list));
   --active_count_;
   ++removed_;
   if (observer_) observer_(Event::kRemoved, e);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,8 +32,11 @@ class RecordingSink final : public ExpectationSink {
   // Pcap time stamped on the records from now on.
   void set_now_ms(uint64_t now_ms) { now_ms_ = now_ms; }
   void set_observer(Observer observer) { observer_ = std::move(observer); }
-  // Whether jsonl() is kept (only needed for --expectations).
+  // Whether jsonl() is kept in memory (tests; off in ftpalg-replay).
   void set_keep_jsonl(bool keep) { keep_jsonl_ = keep; }
+  // Where each installed expectation's JSON line is written as it happens
+  // (--expectations: streamed to the file, nothing kept); nullptr: nowhere.
+  void set_jsonl_out(std::ostream* out) { jsonl_out_ = out; }
 
   // JSON Lines of every installed (not refreshed) expectation, in order.
   const std::string& jsonl() const { return jsonl_; }
@@ -49,10 +53,16 @@ class RecordingSink final : public ExpectationSink {
   // Active expectations by public target (every check compares targets
   // first), each list in installation order: Install and Remove stay O(1)
   // with tens of thousands of active expectations.
-  std::unordered_map<Endpoint, std::vector<Expectation>, TargetHash> active_;
+  using ActiveMap = std::unordered_map<Endpoint, std::vector<Expectation>, TargetHash>;
+  ActiveMap active_;
+  // Nodes of targets with no active expectation left, kept (with their
+  // vectors' capacity) for the next new target: no allocation per
+  // expectation once the busiest moment of the capture has been seen.
+  std::vector<ActiveMap::node_type> spare_;
   size_t active_count_ = 0;
   std::string jsonl_;
   bool keep_jsonl_ = true;
+  std::ostream* jsonl_out_ = nullptr;
   Observer observer_;
   uint64_t now_ms_ = 0;
   uint64_t installed_ = 0, refreshed_ = 0, busy_ = 0, removed_ = 0;

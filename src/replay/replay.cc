@@ -103,7 +103,9 @@ class Replayer {
         logger_(StartTrace(options.engine), outputs.log),
         resolver_(options.engine),
         engine_(options.engine, sink_, resolver_, logger_, summary->stats) {
-    sink_.set_keep_jsonl(outputs.expectations != nullptr);
+    // Expectation records go out as they are installed: none is kept.
+    sink_.set_keep_jsonl(false);
+    sink_.set_jsonl_out(outputs.expectations);
   }
 
   void OnRecord(const PcapRecord& rec);
@@ -125,7 +127,8 @@ class Replayer {
   TeeLogger logger_;
   IdentityResolver resolver_;
   Engine engine_;
-  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kBufferSize);
+  // Not zero-filled: only the pages the largest frame reaches get mapped.
+  std::unique_ptr<uint8_t[]> buffer_{new uint8_t[kBufferSize]};
   uint64_t now_ms_ = 0;  // monotonic: capture clocks may step back
   uint64_t last_expire_ms_ = 0;
   uint64_t last_ts_ns_ = 0;
@@ -149,7 +152,7 @@ void Replayer::OnRecord(const PcapRecord& rec) {
     WriteUnchanged(rec);
     return;
   }
-  if (rec.truncated() || *rec.l3_offset + rec.l3_len + 65536 > buffer_.size()) {
+  if (rec.truncated() || *rec.l3_offset + rec.l3_len + 65536 > kBufferSize) {
     ++summary_->truncated;
     WriteUnchanged(rec);
     return;
@@ -182,8 +185,8 @@ void Replayer::ProcessIp(const PcapRecord& rec) {
   const size_t l3 = *rec.l3_offset;
   // Copy link header + IP packet (padding after the IP packet is dropped
   // from a rewritten frame; an unchanged frame is written as read).
-  std::memcpy(buffer_.data(), rec.frame, l3 + rec.l3_len);
-  PacketBuffer pkt{buffer_.data() + l3, rec.l3_len, buffer_.size() - l3};
+  std::memcpy(buffer_.get(), rec.frame, l3 + rec.l3_len);
+  PacketBuffer pkt{buffer_.get() + l3, rec.l3_len, kBufferSize - l3};
   if (trace_) trace_->BeginPacket(rec.index, rec.ts_ns, pkt.data, pkt.len);
   const Decision d = engine_.Process(pkt, now_ms_);
   if (trace_) trace_->EndPacket(pkt.data, pkt.len, d);
@@ -196,7 +199,7 @@ void Replayer::ProcessIp(const PcapRecord& rec) {
     return;
   }
   ++summary_->modified;
-  if (writer_) writer_->Write(rec.ts_ns, buffer_.data(), l3 + pkt.len, l3 + pkt.len);
+  if (writer_) writer_->Write(rec.ts_ns, buffer_.get(), l3 + pkt.len, l3 + pkt.len);
   ++summary_->written;
 }
 
@@ -206,7 +209,6 @@ void Replayer::Finish() {
   summary_->expectations = sink_.installed();
   summary_->expectations_refreshed = sink_.refreshed();
   summary_->expectations_busy = sink_.busy();
-  if (outputs_.expectations != nullptr) *outputs_.expectations << sink_.jsonl();
   if (trace_) trace_->Finish(summary_->ToLine(), summary_->stats);
 }
 

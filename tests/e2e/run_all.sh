@@ -29,6 +29,8 @@ source "$HERE/lib.sh"
 source "$HERE/cases.sh"
 # shellcheck source=tests/e2e/hardening.sh
 source "$HERE/hardening.sh"
+# shellcheck source=tests/e2e/metrics.sh
+source "$HERE/metrics.sh"
 # shellcheck source=tests/e2e/ccc.sh
 source "$HERE/ccc.sh"
 
@@ -89,6 +91,7 @@ run v6-curl-epsv case_v6 epsv
 ccc_cases  # FTPS with CCC (ProFTPD + mod_tls), and TLS kept to the end
 if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-notify-watchdog case_notify
+  run metrics-textfile-node-exporter case_metrics_textfile
   run ftpalgd-sigkill-restart case_sigkill
   run ftpalgd-restart-pending-passive case_restart_pending passive
   run ftpalgd-restart-pending-active case_restart_pending active
@@ -99,8 +102,8 @@ if [[ $ALG == ftpalgd ]]; then
     echo "e2e: ftpalgd counters (SIGUSR1):"; log_new ALG_LOG | tail -n 20 | sed 's/^/  /'
   fi
 else
-  for c in ftpalgd-notify-watchdog ftpalgd-sigkill-restart ftpalgd-restart-pending-passive \
-    ftpalgd-restart-pending-active ftpalgd-rules-gone; do
+  for c in ftpalgd-notify-watchdog metrics-textfile-node-exporter ftpalgd-sigkill-restart \
+    ftpalgd-restart-pending-passive ftpalgd-restart-pending-active ftpalgd-rules-gone; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi

@@ -4,7 +4,8 @@
 #  - every long option in `ftpalgd --help` has its own entry in man/ftpalgd.8,
 #    and every daemon option (not the one-shot actions) is in the shipped
 #    dist/ftpalgd.conf; every option line in the conf is a real option;
-#  - the same for ftpalg-replay(1) and ftpalg-rules(8) against their --help;
+#  - the same for ftpalg-replay(1), ftpalg-rules(8), ftpalg-ha-notify(8) and
+#    ftpalg-textfile(8) against their --help (states and settings too);
 #  - the conf with every default line uncommented parses and gives the same
 #    effective configuration as an empty one (ftpalgd --print-config);
 #  - the man pages render without a single groff warning;
@@ -70,6 +71,27 @@ for o in $(grep -oE -- '--[a-z][a-z0-9-]*' "$tmp/qhelp" | sed 's/^--//' | sort -
 done
 for c in install remove status; do
   grep -q "^\.B $c\$" man/ftpalg-rules.8 && ok || fail "ftpalg-rules.8 does not describe '$c'"
+done
+
+# ftpalg-ha-notify(8) and ftpalg-textfile(8): every option opening a line of
+# their --help, and every state and setting (an upper-case word opening a
+# help line: MASTER, CONNTRACKD_CONF...), has its own .TP entry.
+tp_words() { awk 'tp { print $2; tp = 0 } /^\.TP/ { tp = 1 }' "$1" | sed 's/\\-/-/g' | sort -u; }
+for s in ftpalg-ha-notify ftpalg-textfile; do
+  scripts/$s --help >"$tmp/shelp" || fail "$s --help exited non-zero"
+  [[ -f man/$s.8 ]] || { fail "man/$s.8 missing"; continue; }
+  man_entries man/$s.8 >"$tmp/sman"
+  tp_words man/$s.8 >"$tmp/swords"
+  n=0
+  for o in $(help_options <"$tmp/shelp"); do
+    n=$((n + 1))
+    grep -qx -- "$o" "$tmp/sman" && ok || fail "$s.8 has no .TP entry for --$o"
+  done
+  for w in $(sed -nE 's/^[[:space:]]*([A-Z][A-Z_]{3,})[[:space:]].*/\1/p' "$tmp/shelp" | sort -u); do
+    n=$((n + 1))
+    grep -qx -- "$w" "$tmp/swords" && ok || fail "$s.8 has no .TP entry for $w"
+  done
+  ((n >= 4)) || fail "only $n options/settings found in $s --help"
 done
 
 # Defaults: uncomment every "#name value" line (no space after '#').

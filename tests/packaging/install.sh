@@ -20,13 +20,19 @@ P=/usr/local
 expected="0755 $P/bin/ftpalg-replay
 0755 $P/sbin/ftpalg-ha-notify
 0755 $P/sbin/ftpalg-rules
+0755 $P/sbin/ftpalg-textfile
 0755 $P/sbin/ftpalgd
+0644 $P/lib/systemd/system/ftpalg-textfile.service
+0644 $P/lib/systemd/system/ftpalg-textfile.timer
 0644 $P/lib/systemd/system/ftpalgd.service
 0644 $P/share/doc/ftpalg/BENCHMARKS.md
 0644 $P/share/doc/ftpalg/README.md
+0644 $P/share/doc/ftpalg/examples/ftpalg-alerts.yml
 $(for g in docs/*.md; do echo "0644 $P/share/doc/ftpalg/$g"; done)
 0644 $P/share/man/man1/ftpalg-replay.1
+0644 $P/share/man/man8/ftpalg-ha-notify.8
 0644 $P/share/man/man8/ftpalg-rules.8
+0644 $P/share/man/man8/ftpalg-textfile.8
 0644 $P/share/man/man8/ftpalgd.8
 0644 /etc/default/ftpalgd
 0644 /etc/ftpalg/ftpalgd.conf"
@@ -46,6 +52,10 @@ cmp -s dist/ftpalgd.conf "$D/etc/ftpalg/ftpalgd.conf" && ok || fail "installed c
 grep -q "^ExecStart=$P/sbin/ftpalgd " "$D$P/lib/systemd/system/ftpalgd.service" && ok ||
   fail "unit's ExecStart does not name $P/sbin/ftpalgd"
 grep -q '@[A-Z]*@' "$D$P/lib/systemd/system/ftpalgd.service" && fail "unit has unsubstituted @VAR@" || ok
+grep -q "^ExecStart=$P/sbin/ftpalg-textfile " "$D$P/lib/systemd/system/ftpalg-textfile.service" && ok ||
+  fail "ftpalg-textfile.service's ExecStart does not name $P/sbin/ftpalg-textfile"
+grep -q '@[A-Z]*@' "$D$P/lib/systemd/system/ftpalg-textfile.service" && fail "ftpalg-textfile.service has unsubstituted @VAR@" || ok
+grep -q -- --output <<<"$("$D$P/sbin/ftpalg-textfile" --help)" && ok || fail "installed ftpalg-textfile --help"
 MANPATH=$D$P/share/man man -w ftpalgd >/dev/null 2>&1 && ok || fail "man -w ftpalgd finds no page under $P/share/man"
 
 # Uninstall: nothing left (directories of the standard hierarchy may stay).

@@ -76,5 +76,30 @@ TEST(RecordingSink, InstallRefreshBusyRemove) {
   EXPECT_EQ(lines, 3u);
 }
 
+
+// A target whose last expectation went is forgotten: its (reused) entry
+// carries nothing into the next target that takes it, and the old target
+// is free for anyone again; busy is still detected on the new one.
+TEST(RecordingSink, EmptiedTargetsAreForgotten) {
+  RecordingSink sink;
+  sink.set_keep_jsonl(false);
+  for (int round = 0; round < 3; ++round) {
+    const uint16_t port = static_cast<uint16_t>(50000 + round);
+    const Expectation a = PortExpectation(port, "10.7.0.2");
+    ASSERT_EQ(sink.Install(a), InstallResult::kOk);
+    EXPECT_EQ(sink.Install(PortExpectation(port, "10.7.0.3")), InstallResult::kPortBusy);
+    sink.Remove(a);
+    EXPECT_EQ(sink.active(), 0u);
+    // The same public port now goes to another inside host without conflict.
+    const Expectation b = PortExpectation(port, "10.7.0.3");
+    EXPECT_EQ(sink.Install(b), InstallResult::kOk);
+    sink.Remove(b);
+  }
+  EXPECT_EQ(sink.installed(), 6u);
+  EXPECT_EQ(sink.busy(), 3u);
+  EXPECT_EQ(sink.removed(), 6u);
+  EXPECT_EQ(sink.active(), 0u);
+}
+
 }  // namespace
 }  // namespace ftpalg
