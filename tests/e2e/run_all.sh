@@ -31,6 +31,8 @@ source "$HERE/cases.sh"
 source "$HERE/hardening.sh"
 # shellcheck source=tests/e2e/metrics.sh
 source "$HERE/metrics.sh"
+# shellcheck source=tests/e2e/ccc.sh
+source "$HERE/ccc.sh"
 
 FILTERS=("$@")
 # Overall bound: a hung ALG makes every client wait for its own timeout; past
@@ -95,6 +97,7 @@ for m in pasv epsv port; do
     fi
   done
 done
+ccc_cases  # FTPS with CCC (ProFTPD + mod_tls), and TLS kept to the end
 if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-notify-watchdog case_notify
   run metrics-textfile-node-exporter case_metrics_textfile
