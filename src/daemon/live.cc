@@ -500,14 +500,11 @@ void Daemon::OnTimer() {
   logger_.FlushSuppressed();
 }
 
-// Every FTPALGD_RULES_WATCH_S seconds (default 20; 0: off).
+// Every --rules-watch-s seconds (default 20; 0: off).
 void Daemon::OpenRulesWatch() {
-  uint32_t interval_s = 20;
-  if (const char* env = getenv("FTPALGD_RULES_WATCH_S"); env != nullptr && *env != '\0') {
-    interval_s = static_cast<uint32_t>(std::min(strtoul(env, nullptr, 10), 3600ul));
-  }
+  const uint32_t interval_s = options_.rules_watch_s;
   if (interval_s == 0) {
-    Info("rules watch: off (FTPALGD_RULES_WATCH_S=0)");
+    Info("rules watch: off (rules-watch-s 0)");
     return;
   }
   std::string error;

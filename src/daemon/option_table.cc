@@ -258,6 +258,8 @@ constexpr OptionSpec kOptions[] = {
      SetNumber<&DaemonOptions::max_expectations_per_session, 1, 1024>},
     {"gap-timeout-ms", kValue, kAnywhere,
      SetNumber<&DaemonOptions::gap_timeout_ms, 100, 600000>},
+    {"rules-watch-s", kValue, kAnywhere,
+     SetNumber<&DaemonOptions::rules_watch_s, 0, 3600>},
     {"mechanism", kValue, kAnywhere, SetMechanism},
     {"log-level", kValue, kAnywhere, SetLogLevel},
     {"fail-closed", kFlag, kAnywhere, SetFlag<&DaemonOptions::fail_closed>},

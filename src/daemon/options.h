@@ -39,6 +39,7 @@ struct DaemonOptions {
   std::optional<uint16_t> max_expectations_per_session;
   std::optional<uint32_t> gap_timeout_ms;  // a hole waits at most this long
   uint32_t queue_maxlen = 4096;
+  uint32_t rules_watch_s = 20;  // rules watch interval; 0: off
   Mechanism mechanism = Mechanism::kAuto;
   LogLevel log_level = LogLevel::kInfo;
   LogTarget log_target = LogTarget::kStderr;

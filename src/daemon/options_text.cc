@@ -59,6 +59,7 @@ std::string ConfigText(const DaemonOptions& o) {
        std::to_string(c.max_expectations_per_session) + "\n";
   s += "gap-timeout-ms " + std::to_string(c.gap_timeout_ms) + "\n";
   s += "queue-maxlen " + std::to_string(o.queue_maxlen) + "\n";
+  s += "rules-watch-s " + std::to_string(o.rules_watch_s) + "\n";
   s += "mechanism " + std::string(MechanismName(o.mechanism)) + "\n";
   s += "log-level " + std::string(LevelName(o.log_level)) + "\n";
   s += "log-target " + std::string(LogTargetName(o.log_target)) + "\n";
@@ -98,6 +99,9 @@ then from the command line, which overrides the file.
                        8000); then the bytes after it pass unparsed
   --queue-maxlen N     packets the kernel may hold per queue (16..1048576,
                        default 4096)
+  --rules-watch-s N    warn "rules gone?" when nothing was queued for N s
+                       while FTP control conntracks were busy (0..3600,
+                       default 20; 0: off)
   --mechanism M        data connections: auto (default), expect, precreate
   --log-level L        debug, info (default), warn, error
   --log-target T       stderr (default; timestamped lines) or syslog

@@ -154,6 +154,21 @@ TEST(OptionsTest, GapTimeout) {
   }
 }
 
+TEST(OptionsTest, RulesWatchInterval) {
+  DaemonOptions o;
+  std::string error;
+  EXPECT_EQ(o.rules_watch_s, 20u);
+  EXPECT_NE(ConfigText(o).find("rules-watch-s 20\n"), std::string::npos);
+  ASSERT_TRUE(Parse({"--rules-watch-s", "0"}, &o, &error)) << error;
+  EXPECT_EQ(o.rules_watch_s, 0u);
+  ASSERT_TRUE(ParseConfigText("f.conf", "rules-watch-s 3600\n", &o, &error)) << error;
+  EXPECT_EQ(o.rules_watch_s, 3600u);
+  for (const char* bad : {"3601", "x", "-1"}) {
+    DaemonOptions b;
+    EXPECT_FALSE(Parse({"--rules-watch-s", bad}, &b, &error)) << bad;
+  }
+}
+
 TEST(OptionsTest, UserAndExpectationCaps) {
   DaemonOptions o;
   std::string error;

@@ -425,7 +425,7 @@ case_sigkill() {
 # while ftpalgd stays bound: nothing is queued any more. Emulated by deleting
 # exactly the ftpalg rules (the lab's own rules stay). An inside client then
 # keeps a control connection busy (NOOP every 0.5 s) for more than two
-# intervals of the rules watch (FTPALGD_RULES_WATCH_S, 3 s in this lab):
+# intervals of the rules watch (--rules-watch-s, 3 s in this lab):
 # ftpalgd must log "rules gone? nothing queued for N s while M FTP control
 # conntracks ..." and count rules_gone_warnings (stats socket). With the
 # rules back, an active transfer is rewritten again (asserted by case_end).

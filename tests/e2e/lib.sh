@@ -472,7 +472,7 @@ ftpalgd_spawn() {
   # shellcheck disable=SC2086
   ALG_STATS_SOCK=$T/ftpalgd.sock
   ip netns exec "$NS_GW" "$FTPALGD" --log-level debug --stats-socket "$ALG_STATS_SOCK" \
-    $FTPALGD_ARGS </dev/null >>"$T/ftpalgd.stdout" 2>>"$ALG_LOG" &
+    ${FTPALG_E2E_RULES_WATCH_S:+--rules-watch-s "$FTPALG_E2E_RULES_WATCH_S"} $FTPALGD_ARGS </dev/null >>"$T/ftpalgd.stdout" 2>>"$ALG_LOG" &
   ALG_PID=$!
   LAB_PIDS+=("$ALG_PID")
   for ((i = 0; i < 100; i++)); do

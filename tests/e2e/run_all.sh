@@ -52,7 +52,7 @@ run() { # NAME FUNCTION ARGS...
 # The daemon's rules watch looks every 3 s here (20 s by default), so that
 # ftpalgd-rules-gone stays short; every other case runs under it too (a
 # false "rules gone?" would show in their logs).
-export FTPALGD_RULES_WATCH_S=${FTPALGD_RULES_WATCH_S:-3}
+export FTPALG_E2E_RULES_WATCH_S=${FTPALG_E2E_RULES_WATCH_S:-3}
 
 trap 'lab_down' EXIT
 trap 'exit 130' INT TERM
