@@ -387,6 +387,100 @@ def auth_tls_binary(cap):
     t.pkt(True, "A", t.c_next, t.s_next)
 
 
+def tls_record(ctype, body, minor=3):
+    """One TLS record: 5-byte header (type, version 3.minor, length) + body."""
+    return bytes([ctype, 3, minor]) + struct.pack(">H", len(body)) + body
+
+
+def opaque(n, seed):
+    """n deterministic pseudo-random bytes (stand-in for ciphertext)."""
+    out, x = bytearray(), seed & 0xFFFFFFFF
+    while len(out) < n:
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        out.append((x >> 16) & 0xFF)
+    return bytes(out)
+
+
+def tls_handshake(t, client_version_minor=1):
+    """AUTH TLS, 234, then a handshake in fake records: a header split across
+    segments, a record spanning three segments."""
+    t.c(b"AUTH TLS\r\n")
+    t.s(b"234 AUTH TLS successful\r\n")
+    t.c(tls_record(22, opaque(250, 1), minor=client_version_minor))
+    hello = tls_record(22, opaque(90, 2)) + tls_record(20, b"\x01")
+    big = tls_record(23, opaque(2500, 3))
+    t.s(hello + big[:3])                 # record header split 3 + 2
+    t.s(big[3:1400])
+    t.s(big[1400:])
+    t.c(tls_record(20, b"\x01") + tls_record(23, opaque(53, 4)))
+
+
+def ccc_clear_after_tls(cap):
+    # 1: client and server both send close_notify, then cleartext.
+    t = Tcp(cap, C4, S4, 40000)
+    t.handshake()
+    t.s(b"220 ProFTPD Server (ftpalg lab)\r\n")
+    tls_handshake(t)
+    # Ciphertext that happens to hold FTP lines: never parsed, never rewritten.
+    t.c(tls_record(23, b"USER anonymous\r\nPORT 10,7,0,2,195,80\r\n" + opaque(17, 5)))
+    t.s(tls_record(23, b"\r\n227 Entering Passive Mode (192,168,20,2,195,82)\r\n" + opaque(9, 6)))
+    t.c(tls_record(23, b"PASV\r\n" + opaque(16, 7)))
+    t.s(tls_record(23, b"227 Entering Passive Mode (192,168,20,2,195,83)\r\n"))
+    t.c(tls_record(23, b"CCC\r\n" + opaque(17, 8)))
+    t.s(tls_record(23, b"200 Clearing control channel protection\r\n" + opaque(17, 9)))
+    t.s(tls_record(21, opaque(26, 10)))               # server's close_notify
+    t.c(tls_record(21, opaque(26, 11)) + b"PASV\r\n")  # client's, and cleartext PASV
+    t.s(b"227 Entering Passive Mode (192,168,20,2,195,84).\r\n")
+    t.c(b"TYPE I\r\n")
+    t.s(b"200 Type set to I\r\n")
+    t.c(b"PORT 10,7,0,2,195,85\r\n")
+    t.s(b"200 PORT command successful\r\n")
+    t.c(b"EPSV\r\n")
+    t.s(b"229 Entering Extended Passive Mode (|||50006|)\r\n")
+    t.close()
+    # 2: no close_notify from the server (straight to cleartext), a TLS 1.3
+    # style close_notify (an application_data record) from the client, and the
+    # server's 227 split right after its first bytes.
+    t = Tcp(cap, C4, S4, 40001)
+    t.handshake()
+    t.s(b"220 ProFTPD Server (ftpalg lab)\r\n")
+    tls_handshake(t, client_version_minor=3)
+    t.c(tls_record(23, opaque(22, 12)))               # CCC
+    t.s(tls_record(23, opaque(57, 13)))               # 200
+    t.c(tls_record(23, opaque(19, 14)))               # close_notify (TLS 1.3)
+    t.c(b"PASV\r\n")
+    t.s(b"22")                                        # first cleartext bytes: held
+    t.s(b"7 Entering Passive Mode (192,168,20,2,195,86)\r\n")  # back, then rewritten
+    t.c(b"EPRT |1|10.7.0.2|50010|\r\n")
+    t.s(b"200 EPRT command successful\r\n")
+    t.c(b"PASV\r\n")
+    t.s(b"227 Entering Passive Mode (192,168,20,2,195,87)\r\n")
+    t.close()
+
+
+def ccc_tls_forever(cap):
+    """TLS that never leaves TLS (TLS 1.3: every record application_data),
+    records whose bytes look like FTP lines, a record header at a segment's
+    end: nothing is ever parsed again, nothing rewritten."""
+    t = Tcp(cap, C4, S4, 40000)
+    t.handshake()
+    t.s(b"220 ProFTPD Server (ftpalg lab)\r\n")
+    tls_handshake(t)
+    for k in range(6):
+        t.c(tls_record(23, b"PORT 10,7,0,2,195,%d\r\n" % (90 + k) + opaque(11 + k, 20 + k)))
+        rec = tls_record(23, b"227 Entering Passive Mode (192,168,20,2,195,%d)\r\n" % (90 + k))
+        t.s(rec + tls_record(23, opaque(30, 30 + k))[:4])
+        t.s(tls_record(23, opaque(30, 30 + k))[4:])
+    # after a complete record, bytes that are neither a record nor an FTP line
+    t.c(tls_record(21, opaque(26, 40)) + b"\x00\x01PORT 10,7,0,2,195,99\r\n")
+    t.s(tls_record(23, opaque(40, 41)) + b"\xff\xfe227 (192,168,20,2,195,99)\r\n")
+    t.pkt(True, "FA", t.c_next, t.s_next)
+    t.c_next += 1
+    t.pkt(False, "FA", t.s_next, t.c_next)
+    t.s_next += 1
+    t.pkt(True, "A", t.c_next, t.s_next)
+
+
 def seq_wrap(cap):
     t = Tcp(cap, C4, S4, 40000, cisn=0xFFFFFFFF - 50, sisn=0xFFFFFFFF - 40)
     t.handshake()
@@ -886,6 +980,8 @@ CASES = [
     ("reply_227_logout", reply_227_logout, {}, "'227 Logout.' after PASV: no numbers, refused"),
     ("overlong_line", overlong_line, {}, "a 2000-byte STOR line passes untouched, next PORT rewritten"),
     ("auth_tls_binary", auth_tls_binary, {}, "AUTH TLS + 234, then binary bytes containing PORT/227 lines: untouched"),
+    ("ccc_clear_after_tls", ccc_clear_after_tls, {}, "AUTH TLS, fake TLS records (split header, record over 3 segments, records holding PORT/227 lines: untouched), CCC, close_notify, then cleartext 227, PORT, EPSV rewritten; 2nd connection: no server close_notify, its first cleartext line a 227 split after 2 bytes (held back, rewritten whole), then EPRT and 227 rewritten"),
+    ("ccc_tls_forever", ccc_tls_forever, {}, "AUTH TLS and TLS records that never end (PORT/227 lines inside records), then bytes that are neither a record nor a line: never parsed, nothing rewritten"),
     ("seq_wrap", seq_wrap, {}, "ISNs near 2^32, rewrite across the wrap in both directions"),
     ("retransmit_rewritten", retransmit_rewritten, {}, "retransmission of the rewritten segment"),
     ("retransmit_repacketized", retransmit_repacketized, {}, "retransmission coalescing PORT+LIST; retransmission starting inside the rewritten span"),

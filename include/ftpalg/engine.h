@@ -76,6 +76,20 @@ class IdentityResolver final : public FlowResolver {
   const EngineConfig& config_;
 };
 
+// Told when a control session starts and ends (the daemon's NAT-binding
+// records, --events). Called on the packet path and from Expire/Shutdown:
+// implementations must not block.
+class SessionObserver {
+ public:
+  virtual ~SessionObserver() = default;
+  // key: the ORIGINAL tuple; picked_up: first seen mid-stream.
+  virtual void SessionStarted(uint64_t id, const FlowKey& key, bool picked_up,
+                              uint64_t now_ms) = 0;
+  virtual void SessionEnded(uint64_t id, const FlowKey& key, const char* reason,
+                            uint32_t rewrites, uint32_t refusals,
+                            uint64_t now_ms) = 0;
+};
+
 enum class Verdict : uint8_t { kAccept, kDrop };
 
 struct Decision {
@@ -125,6 +139,8 @@ class Engine {
   void Prefetch(uint64_t hint, PrefetchStep step) const;
 
   size_t session_count() const;
+  // Optional (nullptr: none); must outlive the Engine.
+  void SetSessionObserver(SessionObserver* observer);
   // Bytes of engine memory per session slot (fixed at construction).
   static size_t BytesPerSession();
 

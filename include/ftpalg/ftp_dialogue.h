@@ -23,7 +23,7 @@ struct Dialogue {
   uint16_t multiline_code = 0; // inside a "NNN-" reply until "NNN "
   bool greeting_seen : 1 = false;  // the server's 220 came first
   bool not_ftp : 1 = false;        // never rewrite this connection
-  bool tls : 1 = false;            // AUTH accepted: parsing stopped
+  bool tls : 1 = false;            // AUTH accepted, no side back to cleartext
   bool commands_lost : 1 = false;  // pairing unknown (commands went unseen)
   bool commands_seen : 1 = false;  // the first command was checked
   bool takeover_by_server : 1 = false;  // who announced takeover_port
@@ -65,6 +65,10 @@ class FtpDialogue {
   // from now on are all answered. Replies lost while an AUTH waits for its
   // answer end parsing for good (`tls`): the 234 may be among them.
   static void ForgetPairing(Dialogue& dlg, Direction d);
+  // The first direction came back to cleartext after TLS (CCC): the
+  // commands and replies inside TLS went unseen, so pairing starts afresh
+  // from the lines seen from now on.
+  static void ResumeAfterTls(Dialogue& dlg);
   // Whether an AUTH command still waits for its reply.
   static bool AuthOutstanding(const Dialogue& dlg);
 

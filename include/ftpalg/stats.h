@@ -41,7 +41,10 @@ namespace ftpalg {
   X(gap_filled)             /* holes filled: kept segments forwarded in order */ \
   X(refused_limit)          /* expectation limits */                          \
   X(overlong_lines)         /* lines over the cap: passed, no state */        \
-  X(tls_sessions)           /* AUTH accepted: parsing stopped */              \
+  X(tls_sessions)           /* AUTH accepted: TLS records followed */         \
+  X(tls_cleartext_resumed)  /* a direction back to cleartext (CCC): parsed */ \
+  X(tls_framing_lost)       /* hole while in TLS: that direction never parsed */ \
+  X(tls_unrecognised)       /* neither TLS record nor FTP line: stopped */    \
   X(holds)                  /* incomplete announcements held back */          \
   X(hold_merges)            /* held bytes merged with their continuation */   \
   X(hold_timeouts)          /* held bytes released unchanged */               \

@@ -12,6 +12,7 @@
 
 #include "ftpalg/segment_pool.h"
 #include "ftpalg/seq_ledger.h"
+#include "ftpalg/tls_record_tracker.h"
 
 namespace ftpalg {
 
@@ -37,6 +38,8 @@ struct StreamState {
   // Parsing of this direction stays off until the receiver acknowledges
   // gap_end (the stream is whole again), then resumes at the next line.
   bool gap_open : 1 = false;
+  // After AUTH was accepted: where the TLS records stand (tls_record_tracker).
+  TlsRecordState tls;
   LineState line;
   SeqLedger ledger;
 };

@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "conntrack/binding_events.h"
+
 namespace ftpalg {
 
 ExpectationInstaller::ExpectationInstaller(PlaneContext& ctx, KernelCalls& kernel,
@@ -16,6 +18,28 @@ ExpectationInstaller::ExpectationInstaller(PlaneContext& ctx, KernelCalls& kerne
       precreate_(ctx, kernel) {}
 
 InstallResult ExpectationInstaller::Install(const Expectation& e) {
+  bool refreshed = false;
+  const InstallResult r = InstallOrRefresh(e, &refreshed);
+  if (!refreshed) ReportInstall(e, r);
+  return r;
+}
+
+// The NAT-binding records of a new data connection (--events).
+void ExpectationInstaller::ReportInstall(const Expectation& e, InstallResult r) {
+  BindingEvents* events = ctx_.events;
+  if (events == nullptr) return;
+  events->Announced(e);
+  if (r != InstallResult::kOk) {
+    events->Refused(e, r == InstallResult::kPortBusy ? BindingEvents::Refusal::kPortBusy
+                                                     : BindingEvents::Refusal::kFailed);
+    return;
+  }
+  auto it = table_.Find(e.target);
+  if (it != table_.end()) events->Installed(it->second, false);
+}
+
+InstallResult ExpectationInstaller::InstallOrRefresh(const Expectation& e,
+                                                     bool* refreshed) {
   PlaneCounters& c = ctx_.counters;
   auto it = table_.Find(e.target);
   if (it != table_.end() && !(it->second.e.master == e.master)) {
@@ -31,6 +55,7 @@ InstallResult ExpectationInstaller::Install(const Expectation& e) {
       return InstallResult::kPortBusy;
     }
     Refresh(&it->second, entry, e);
+    *refreshed = true;
     return InstallResult::kOk;
   }
   if (table_.size() >= ctx_.options.max_expectations) {
@@ -140,6 +165,7 @@ void ExpectationInstaller::Remove(const Expectation& e) {
   auto it = table_.Find(e.target);
   if (it == table_.end() || !(it->second.e.master == e.master)) return;
   ++ctx_.counters.removed;
+  if (ctx_.events != nullptr) ctx_.events->Ended(it->second, BindingEvents::End::kWithdrawn);
   Withdraw(it->second);
   table_.Erase(it);
 }
@@ -164,6 +190,7 @@ void ExpectationInstaller::OnDataSyn(const uint8_t* packet, size_t len) {
     return;
   }
   if (!precreate_.CreateRelated(p, v)) return;  // kept: a retransmitted SYN tries again
+  if (ctx_.events != nullptr) ctx_.events->Used(p, v.src);
   // One connection per expectation, as the kernel does. The data
   // connection is a conntrack now (conntrackd replicates it): nothing
   // pending any more.
@@ -175,13 +202,17 @@ void ExpectationInstaller::Expire(uint64_t now_ms) {
   table_.EraseIf([now_ms](const PendingConnection& p) { return p.expires_ms <= now_ms; },
                  [this](const PendingConnection& p) {
                    ++ctx_.counters.expired;
+                   if (ctx_.events != nullptr) ctx_.events->Ended(p, BindingEvents::End::kExpired);
                    Withdraw(p);
                  });
 }
 
 size_t ExpectationInstaller::RemoveAll() {
   const size_t n = table_.size();
-  table_.ForEach([this](const PendingConnection& p) { MechanismOf(p).Remove(p); });
+  table_.ForEach([this](const PendingConnection& p) {
+    if (ctx_.events != nullptr) ctx_.events->Ended(p, BindingEvents::End::kShutdown);
+    MechanismOf(p).Remove(p);
+  });
   table_.Clear();
   return n;
 }
@@ -192,6 +223,7 @@ void ExpectationInstaller::WithdrawRestored(const FlowKey& master) {
       [&master](const PendingConnection& p) { return p.restored && p.e.master == master; },
       [this](const PendingConnection& p) {
         ++ctx_.counters.restored_withdrawn;
+        if (ctx_.events != nullptr) ctx_.events->Ended(p, BindingEvents::End::kSessionEnded);
         Withdraw(p);
       });
 }
@@ -228,6 +260,7 @@ ExpectationInstaller::RestoreResult ExpectationInstaller::Restore(
                                                       : "pending set") +
                         ")");
   }
+  if (ctx_.events != nullptr) ctx_.events->Installed(p, true);
   table_.Add(std::move(p));
   return RestoreResult::kRestored;
 }

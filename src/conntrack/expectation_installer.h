@@ -52,6 +52,8 @@ class ExpectationInstaller final : public ExpectationSink {
  private:
   using Mechanism = PlaneOptions::Mechanism;
 
+  InstallResult InstallOrRefresh(const Expectation& e, bool* refreshed);
+  void ReportInstall(const Expectation& e, InstallResult r);
   void Refresh(PendingConnection* p, CtEntry* entry, const Expectation& e);
   InstallResult InstallNew(const Expectation& e, CtEntry& entry,
                            const Endpoint& kernel_target);

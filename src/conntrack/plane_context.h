@@ -15,6 +15,8 @@
 
 namespace ftpalg {
 
+class BindingEvents;
+
 // The names are an interface: `ftpalgd --stats`, SIGUSR1 and the stats
 // socket print them (stats_report.cc has their help texts).
 #define FTPALG_PLANE_COUNTERS(X)                                              \
@@ -95,6 +97,8 @@ struct PlaneContext {
   // CLOCK_MONOTONIC milliseconds as last told (data SYN, Expire, resync):
   // stamps cache use, pending lifetimes and log windows.
   uint64_t now_ms;
+  // NAT-binding records (--events); nullptr: none.
+  BindingEvents* events = nullptr;
 };
 
 inline uint64_t MonotonicUs() {

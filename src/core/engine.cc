@@ -72,6 +72,10 @@ void Engine::Prefetch(uint64_t hint, PrefetchStep step) const {
 
 size_t Engine::session_count() const { return impl_->sessions.size(); }
 
+void Engine::SetSessionObserver(SessionObserver* observer) {
+  impl_->observer = observer;
+}
+
 size_t Engine::BytesPerSession() {
   // Slot + its share of the hash index (one 4-byte bucket per slot).
   return sizeof(Session) + sizeof(uint32_t);

@@ -31,6 +31,7 @@
 #include "ftpalg/segment_pool.h"
 #include "ftpalg/session.h"
 #include "ftpalg/tcp_stream.h"
+#include "ftpalg/tls_record_tracker.h"
 
 namespace ftpalg {
 
@@ -95,6 +96,7 @@ struct Engine::Impl {
   FlowResolver& resolver;
   Logger& log;
   Stats& stats;
+  SessionObserver* observer = nullptr;  // optional (Engine::SetSessionObserver)
   SessionTable sessions;
   ExpectationTable expectations;
   AnnouncementPolicy policy;
@@ -178,12 +180,21 @@ struct Engine::Impl {
                uint32_t w_seq, size_t* copied);
   size_t HoldTail(Session* s, Direction d, uint32_t w_seq, size_t line_start, size_t n,
                   bool fin);
+  ScanTail HoldTlsProbe(Session* s, Direction d, uint32_t w_seq, size_t copied, size_t at,
+                        size_t n, bool fin);
   bool OnLine(Session* s, Direction d, std::string_view text, bool whole,
               bool overlong, RewriteOp* op);
   void LogNotFtp(Session* s, const LineMeaning& m, std::string_view text);
   bool CheckedAnnounce(Session* s, Direction d, AnnounceKind ak,
                        std::string_view text, bool whole, bool overlong,
                        RewriteOp* op);
+
+  // ---- engine_tls.cc: TLS records followed after 234, cleartext after CCC
+  void StartTls(Session* s);
+  size_t FollowTls(Session* s, Direction d, const uint8_t* w, size_t from, size_t n,
+                   size_t* probe_at);
+  void ResumeCleartext(Session* s, Direction d, const TlsScan& r);
+  void LoseTlsFraming(Session* s, Direction d, const char* why);
 
   // ---- engine_announce.cc: announcement policy applied, expectations
   void Refuse(Session* s, uint64_t& counter, const char* reason,

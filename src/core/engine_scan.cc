@@ -73,10 +73,21 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
   StreamState& st = s->stream[Index(d)];
   LineState& ls = st.line;
   const uint8_t* w = work.data();
-  if (s->dialogue.tls || st.gap_open) return PassUnparsed(ls, w, n);
-  size_t line_start = ls.line_len == 0 ? 0 : kLineBegunBefore;
-  size_t copied = 0;
+  if (st.gap_open) {
+    LoseTlsFraming(s, d, "bytes passed unparsed after a hole");
+    return PassUnparsed(ls, w, n);
+  }
   size_t i = 0;
+  if (TlsRecordTracker::Active(st.tls)) {
+    size_t probe_at = n;
+    i = FollowTls(s, d, w, 0, n, &probe_at);
+    if (probe_at < n) return HoldTlsProbe(s, d, w_seq, 0, probe_at, n, fin);
+    if (i == n) return PassUnparsed(ls, w, n);
+  } else if (s->dialogue.tls) {
+    return PassUnparsed(ls, w, n);  // encrypted, records not followed
+  }
+  size_t line_start = ls.line_len == 0 ? i : kLineBegunBefore;
+  size_t copied = 0;
   while (i < n) {
     // Lines end in LF (CR is part of the line); find the next one at once.
     const void* found = std::memchr(w + i, '\n', n - i);
@@ -105,6 +116,12 @@ ScanTail Engine::Impl::ScanNew(Session* s, Direction d, uint32_t w_seq, size_t n
     ls.synced = true;
     line_start = lf + 1;
     i = lf + 1;
+    if (TlsRecordTracker::Active(st.tls)) {  // that line was the 234
+      size_t probe_at = n;
+      i = FollowTls(s, d, w, i, n, &probe_at);
+      if (probe_at < n) return HoldTlsProbe(s, d, w_seq, copied, probe_at, n, fin);
+      line_start = ls.line_len == 0 ? i : kLineBegunBefore;
+    }
   }
   const size_t hold = HoldTail(s, d, w_seq, line_start, n, fin);
   Emit(w + copied, n - hold - copied);
@@ -181,7 +198,7 @@ size_t Engine::Impl::HoldTail(Session* s, Direction d, uint32_t w_seq, size_t li
                               size_t n, bool fin) {
   StreamState& st = s->stream[Index(d)];
   LineState& ls = st.line;
-  if (!ls.synced || ls.line_len == 0 || s->dialogue.tls) return 0;
+  if (!ls.synced || ls.line_len == 0 || TlsRecordTracker::Active(st.tls)) return 0;
   const bool candidate =
       IsCandidatePrefix(d, ls.prefix, ls.prefix_len, s->dialogue.multiline_code);
   if (!candidate) return 0;
@@ -205,6 +222,29 @@ size_t Engine::Impl::HoldTail(Session* s, Direction d, uint32_t w_seq, size_t li
   return n - line_start;
 }
 
+// After a TLS record, the bytes from `at` may start a cleartext line, but
+// the segment ends before that is decided. When they may become an
+// announcement they are held back like an incomplete line (the tracker goes
+// back to the record's end and reads them again with what follows, so the
+// line can be rewritten whole); else, or without room, they pass and the
+// tracker goes on (the line then counts for pairing only).
+ScanTail Engine::Impl::HoldTlsProbe(Session* s, Direction d, uint32_t w_seq, size_t copied,
+                                    size_t at, size_t n, bool fin) {
+  StreamState& st = s->stream[Index(d)];
+  const uint8_t* w = work.data();
+  const char* p = reinterpret_cast<const char*>(w + at);
+  if (fin || !IsCandidatePrefix(d, p, n - at, 0) ||
+      !tracker.HoldLine(st, w_seq + static_cast<uint32_t>(at), w + at, n - at,
+                        static_cast<uint32_t>(now_ms))) {
+    Emit(w + copied, n - copied);
+    return {};
+  }
+  TlsRecordTracker::RewindProbe(st.tls);
+  ++stats.holds;
+  Emit(w + copied, at - copied);
+  return {n - at, 0};
+}
+
 // One complete line. `text` is the whole line when `whole`, else only its
 // first bytes (the line began in a segment already forwarded).
 bool Engine::Impl::OnLine(Session* s, Direction d, std::string_view text, bool whole,
@@ -219,12 +259,7 @@ bool Engine::Impl::OnLine(Session* s, Direction d, std::string_view text, bool w
       LogNotFtp(s, m, text);
       return false;
     case LineMeaning::What::kTlsStarted:
-      ++stats.tls_sessions;
-      // Always offered: the resolver keeps it only where labels already
-      // hold this session's state (a rewrite, a pending data connection).
-      SaveSnapshot(s);
-      Log(LogLevel::kInfo, s,
-          "AUTH accepted (234): control connection encrypted, parsing stopped");
+      StartTls(s);
       return false;
     case LineMeaning::What::kUnsolicited:
       Refuse(s, stats.refused_unsolicited, "reply answers no PASV/EPSV/LPSV", text);

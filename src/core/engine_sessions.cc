@@ -16,6 +16,9 @@ void Engine::Impl::EndSession(Session* s, const char* reason) {
     tracker.Release(st);
     ReturnLedgerBlock(st, true);
   }
+  if (observer != nullptr) {
+    observer->SessionEnded(s->id, s->key, reason, s->rewrites, s->refusals, now_ms);
+  }
   resolver.Forget(s->key);
   // (Log messages are only built when they are written: no allocation per
   // session or rewrite otherwise.)
@@ -59,6 +62,7 @@ Session* Engine::Impl::CreateSession(const FlowKey& key, bool picked_up) {
   if (next_id == 0) next_id = 1;  // 0 means "no owner"
   ++stats.sessions_created;
   if (picked_up) ++stats.sessions_picked_up;
+  if (observer != nullptr) observer->SessionStarted(s->id, key, picked_up, now_ms);
   if (log.Enabled(LogLevel::kInfo)) Log(LogLevel::kInfo, s,
       "session " + key.ToString() +
           (picked_up ? " picked up mid-stream" : " started"));

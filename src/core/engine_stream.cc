@@ -102,6 +102,7 @@ void Engine::Impl::GiveUpHole(Session* s, Direction d, uint32_t resume_at, const
   st.gap_open = true;
   st.gap_end = resume_at;
   st.line = LineState{};
+  LoseTlsFraming(s, d, "a hole was given up");
   if (!s->dialogue.tls) {
     FtpDialogue::ForgetPairing(s->dialogue, d);
     if (s->dialogue.tls) {
@@ -133,6 +134,13 @@ uint32_t Engine::Impl::RetransmittedHeldLine(Session* s, StreamState& st, uint32
           EscapeForLog(AsText(pool.data(held), m.len)) + "\" passed unchanged");
   if (out_len == 0) out_start = m.seq;
   Emit(pool.data(held), m.len);
+  if (TlsRecordTracker::Active(st.tls)) {
+    // A line start after a TLS record, held back and never completed: the
+    // tracker stands before those bytes and would misread what follows.
+    const Direction d = &st == &s->stream[Index(Direction::kOriginal)] ? Direction::kOriginal
+                                                                        : Direction::kReply;
+    LoseTlsFraming(s, d, "a line start after a record was held and not completed in time");
+  }
   st.line.broken = true;
   // The released bytes are the start of a line whose rest is not seen
   // yet: rescan state must know the line began earlier.

@@ -126,6 +126,14 @@ bool FtpDialogue::AuthOutstanding(const Dialogue& dlg) {
   return false;
 }
 
+void FtpDialogue::ResumeAfterTls(Dialogue& dlg) {
+  dlg.tls = false;
+  dlg.pending_kinds = 0;
+  dlg.pending_count = 0;
+  dlg.commands_lost = false;
+  dlg.multiline_code = 0;
+}
+
 void FtpDialogue::ForgetPairing(Dialogue& dlg, Direction d) {
   // Replies went by unseen while an AUTH waited for one: its 234 may be
   // among them, and everything after it ciphertext. Never parse again.

@@ -99,6 +99,15 @@ class Plane final : public ConntrackPlane, private FlowResolver {
 
   void KeepLabelsOnRemove(bool keep) override { labels_.KeepOnRemove(keep); }
 
+  void SetBindingEvents(BindingEvents* events) override { ctx_.events = events; }
+  bool ReplyTuple(const FlowKey& master, Endpoint* src, Endpoint* dst) override {
+    const CtEntry* entry = cache_.Lookup(master);
+    if (entry == nullptr) return false;
+    *src = entry->reply.src;
+    *dst = entry->reply.dst;
+    return true;
+  }
+
   ResyncCounts ResyncFromConntrack(uint64_t now_ms) override {
     ctx_.now_ms = now_ms;
     return resync_.Run();

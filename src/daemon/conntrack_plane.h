@@ -30,6 +30,7 @@
 
 namespace ftpalg {
 
+class BindingEvents;
 class NetlinkChannel;
 
 class ConntrackPlane {
@@ -67,6 +68,16 @@ class ConntrackPlane {
   virtual std::string Describe() const = 0;
   // "name=value ..." for SIGUSR1.
   virtual std::string Counters() const = 0;
+  // NAT-binding records of the data connections (--events); nullptr: none.
+  virtual void SetBindingEvents(BindingEvents* events) { (void)events; }
+  // The REPLY tuple (src, dst) of a control connection's conntrack, read
+  // on a cache miss; false when the kernel has none.
+  virtual bool ReplyTuple(const FlowKey& master, Endpoint* src, Endpoint* dst) {
+    (void)master;
+    (void)src;
+    (void)dst;
+    return false;
+  }
   // The same counters, one entry each, for the stats socket.
   virtual std::vector<PlaneCounter> CounterList() const { return {}; }
 };

@@ -18,6 +18,7 @@
 #include "adapters/systemd_notifier.h"
 #include "daemon/config_file.h"
 #include "daemon/control_socket.h"
+#include "daemon/event_stream.h"
 #include "daemon/kernel_queue.h"
 #include "daemon/plane_setup.h"
 #include "daemon/privileges.h"
@@ -77,6 +78,7 @@ class Daemon {
   bool BindQueues();
   bool OpenPlane();
   bool OpenLateSocketsAndDropPrivileges();
+  bool OpenEvents();
   void StartEngine();
   // Until a signal says stop (0) or poll fails (1): the exit status.
   int PollLoop();
@@ -110,6 +112,7 @@ class Daemon {
   std::unique_ptr<NfqueueSocket> socket_;
   std::unique_ptr<QueueHandler> handler_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<EventStream> events_;  // --events
   uint64_t start_ms_ = 0;
   KernelQueueStats last_queue_[2];
   std::unique_ptr<NetlinkSocket> watch_socket_;
@@ -127,6 +130,10 @@ StatsSnapshot Daemon::Snapshot() const {
   s.unknown_queue = handler_->unknown_queue();
   s.log_suppressed = logger_.suppressed_total();
   s.rules_gone_warnings = rules_watch_ ? rules_watch_->warnings() : 0;
+  if (events_) {
+    s.events_recorded = events_->recorded();
+    s.events_dropped = events_->dropped();
+  }
   s.engine = stats_;
   s.plane = plane_->CounterList();
   s.nfqueue = socket_->counters();
@@ -227,13 +234,17 @@ void Daemon::LogCounters() {
        " data_syns=" + std::to_string(handler_->data_syns()) + " " +
        stats_.ToString(/*nonzero_only=*/true));
   Info("counters: " + socket_->counters().ToString() +
-       " log_suppressed=" + std::to_string(logger_.suppressed_total()));
+       " log_suppressed=" + std::to_string(logger_.suppressed_total()) +
+       (events_ ? " events_recorded=" + std::to_string(events_->recorded()) +
+                      " events_dropped=" + std::to_string(events_->dropped())
+                : std::string()));
   Info("counters: kernel " + queue_stats_.Text(options_.queue) + "; " +
        queue_stats_.Text(options_.data_queue()));
   Info("counters: " + plane_->Counters());
 }
 
 void Daemon::Reload() {
+  if (events_) events_->Reopen();  // logrotate, whatever the config file says
   DaemonOptions fresh;
   std::string error;
   if (!LoadOptions(args_, &fresh, &error)) {
@@ -377,6 +388,7 @@ bool Daemon::OpenLateSocketsAndDropPrivileges() {
   queue_stats_.OpenEarly();
   OpenControlSocket();
   OpenRulesWatch();
+  if (!OpenEvents()) return false;
   std::string privileges;
   std::string error;
   if (!DropPrivileges(options_.user, &privileges, &error)) {
@@ -387,9 +399,31 @@ bool Daemon::OpenLateSocketsAndDropPrivileges() {
   return true;
 }
 
+// --events: opened while still root (its directory may be root's); a
+// SIGHUP reopens it as the daemon's user.
+bool Daemon::OpenEvents() {
+  if (options_.events.empty()) return true;
+  events_ = std::make_unique<EventStream>(options_.events, logger_);
+  std::string error;
+  if (!events_->Open(&error)) {
+    Error(error);
+    return false;
+  }
+  events_->SetReplyLookup([this](const FlowKey& master, Endpoint* src, Endpoint* dst) {
+    return plane_->ReplyTuple(master, src, dst);
+  });
+  Info("events: NAT-binding records to " + options_.events + " (docs/events.md, schema v" +
+       std::to_string(kEventSchemaVersion) + ")");
+  return true;
+}
+
 void Daemon::StartEngine() {
   engine_ = std::make_unique<Engine>(config_, plane_->sink(), plane_->resolver(),
                                      logger_, stats_);
+  if (events_) {
+    engine_->SetSessionObserver(events_.get());
+    plane_->SetBindingEvents(events_.get());
+  }
   handler_ = std::make_unique<QueueHandler>(options_.queue, options_.data_queue(),
                                             *engine_, *plane_);
   Info("ftpalgd " + std::string(kVersion) + ": " + DescribeOptions(options_));
@@ -445,6 +479,7 @@ int Daemon::PollLoop() {
     // After the packets: a stats client never delays them.
     if (control_) control_->OnPoll(fds + 3, nfds - 3, MonotonicMs());
     if ((fds[1].revents & POLLIN) != 0) stop = HandleSignals(sig_fd_.get());
+    if (events_) events_->Flush();
   }
   return 0;
 }
@@ -455,6 +490,7 @@ void Daemon::OnTimer() {
   const uint64_t now = MonotonicMs();
   engine_->Expire(now);
   plane_->Expire(now);
+  if (events_) events_->Tick(now);
   CheckQueueOverflow();
   if (rules_watch_) {
     const std::string w = rules_watch_->Tick(now, stats_.control_packets);
@@ -506,6 +542,11 @@ void Daemon::Shutdown() {
   plane_->KeepLabelsOnRemove(true);  // pending data connections stay in the labels
   engine_->Shutdown();
   plane_->RemoveAll();
+  if (events_) {
+    events_->Close();
+    plane_->SetBindingEvents(nullptr);
+    engine_->SetSessionObserver(nullptr);
+  }
   LogCounters();
   control_.reset();
   queue_stats_.Close();

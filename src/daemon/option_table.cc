@@ -205,6 +205,24 @@ bool SetStatsSocket(const OptionUse& use) {
   return true;
 }
 
+bool SetEvents(const OptionUse& use) {
+  const std::string_view v = use.value;
+  if (v == "none") {
+    use.options->events.clear();
+    return true;
+  }
+  if (v.empty() || v[0] != '/' || v.size() > 4096) {
+    return Refuse(use, "is not an absolute path (or none)");
+  }
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Refuse(use, "contains control characters");
+    }
+  }
+  use.options->events = std::string(v);
+  return true;
+}
+
 bool SetConfigFile(const OptionUse& use) {
   if (use.value.empty() || use.value.size() > 4096) {
     return Fail(use, "--config: a file name is needed");
@@ -250,6 +268,7 @@ constexpr OptionSpec kOptions[] = {
     {"log-rate", kValue, kAnywhere,
      SetNumber<&DaemonOptions::log_rate, 0, 1000000>},
     {"stats-socket", kValue, kAnywhere, SetStatsSocket},
+    {"events", kValue, kAnywhere, SetEvents},
     {"config", kValue, kCommandLineOnly, SetConfigFile},
     {"check", kFlag, kCommandLineOnly, SetFlag<&DaemonOptions::check>},
     {"print-config", kFlag, kCommandLineOnly, SetFlag<&DaemonOptions::print_config>},

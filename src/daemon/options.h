@@ -46,6 +46,7 @@ struct DaemonOptions {
   std::string stats_socket = std::string(kDefaultStatsSocket);  // "": none
   bool fail_closed = false;  // default fail-open
   bool no_batch = false;     // one verdict message and send per packet
+  std::string events;        // --events FILE: NAT-binding records; "": none
   std::string user;          // --user NAME: switch to it after opening sockets
   std::string config_file;   // --config FILE, or the default file when read
   bool check = false;

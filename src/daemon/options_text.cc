@@ -35,6 +35,7 @@ std::string DescribeOptions(const DaemonOptions& o) {
        " stats-socket=" + (o.stats_socket.empty() ? "none" : o.stats_socket);
   if (o.no_batch) s += " no-batch";
   if (!o.user.empty()) s += " user=" + o.user;
+  if (!o.events.empty()) s += " events=" + o.events;
   return s;
 }
 
@@ -67,6 +68,8 @@ std::string ConfigText(const DaemonOptions& o) {
   s += o.user.empty() ? "# user (unset: stays root, keeping only CAP_NET_ADMIN)\n"
                       : "user " + o.user + "\n";
   s += "stats-socket " + (o.stats_socket.empty() ? "none" : o.stats_socket) + "\n";
+  s += o.events.empty() ? "# events (unset: no NAT-binding records)\n"
+                        : "events " + o.events + "\n";
   return s;
 }
 
@@ -116,6 +119,11 @@ then from the command line, which overrides the file.
                        /run/ftpalg/ftpalgd.sock, mode 0600, owned by the
                        daemon's user; its directory is created 0755 if
                        missing); none: no socket
+  --events FILE        append NAT-binding records (session and data
+                       connection start, use and end; one JSON object per
+                       line, docs/events.md) to FILE (absolute path; a
+                       FIFO works once its reader is open); reopened on
+                       SIGHUP; none: off (default)
 
 Actions (command line only):
   --config FILE        read options from FILE instead of the default file
@@ -137,7 +145,8 @@ Actions (command line only):
 
 Signals: TERM/INT stop cleanly; HUP reloads (re-reads the config file,
 applies --log-level and --log-rate, names settings that need a restart,
-resets log rate limits); USR1 logs counters; USR2 = --resync.
+resets log rate limits, reopens the --events file); USR1 logs counters;
+USR2 = --resync.
 Environment: FTPALGD_DEFAULT_CONFIG replaces the default config file path
 (empty: no default file).
 Exit status: 0 success, 1 runtime/permission failure (or not ready, or no

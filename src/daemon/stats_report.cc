@@ -47,6 +47,9 @@ constexpr HelpEntry kEngineHelp[] = {
     {"refused_limit", "Refused: expectation or rewrite limits"},
     {"overlong_lines", "Lines over the length cap: passed, no state"},
     {"tls_sessions", "Sessions that switched to TLS (AUTH): parsing stopped"},
+    {"tls_cleartext_resumed", "Directions back to cleartext after TLS (CCC): parsed again"},
+    {"tls_framing_lost", "Directions whose TLS record framing a hole lost: never parsed again"},
+    {"tls_unrecognised", "Directions with bytes neither a TLS record nor an FTP line: stopped"},
     {"holds", "Incomplete announcements held back"},
     {"hold_merges", "Held bytes merged with their continuation"},
     {"hold_timeouts", "Held bytes released unchanged after the hold timeout"},
@@ -181,6 +184,12 @@ void AddGeneral(const StatsSnapshot& s, Report& r) {
         "Times no control packet was queued for an interval while FTP control "
         "conntracks were active (rules gone?)",
         "rules_gone_warnings", s.rules_gone_warnings);
+  r.Add(general, "ftpalg_events_recorded_total", false,
+        "NAT-binding records (--events) queued for the file", "events_recorded",
+        s.events_recorded);
+  r.Add(general, "ftpalg_events_dropped_total", false,
+        "NAT-binding records dropped because the writer fell behind",
+        "events_dropped", s.events_dropped);
 }
 
 // Refusal reasons share one metric, labelled by reason.

@@ -25,6 +25,8 @@ struct StatsSnapshot {
   uint64_t unknown_queue = 0;  // packets from a queue that is not ours
   uint64_t log_suppressed = 0; // log lines held back by the rate limit
   uint64_t rules_gone_warnings = 0;  // "rules gone?" warnings (RulesWatch)
+  uint64_t events_recorded = 0;  // --events records put in the ring
+  uint64_t events_dropped = 0;   // ... dropped: the writer fell behind
   Stats engine;
   std::vector<PlaneCounter> plane;
   QueueCounters nfqueue;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "conntrack/binding_events.h"
 #include "tests/conntrack/plane_fixture.h"
 
 namespace ftpalg::testing {
@@ -182,6 +183,85 @@ TEST_F(ExpectationInstallerTest, PublicIpTargetIsMappedToTheGatewayAddress) {
   TakeOps();
   plane_->sink().Remove(e);
   EXPECT_EQ(TakeOps(), OpList({"IPSET_DEL"}));
+}
+
+// The NAT-binding records (--events) the installer reports: a new data
+// connection announced then installed (not again on a refresh), refused
+// when the port is busy or the cap is reached, used on its data SYN,
+// withdrawn, expired, and withdrawn at shutdown.
+TEST_F(ExpectationInstallerTest, BindingEventsFollowEachDataConnection) {
+  struct Recorder final : BindingEvents {
+    void Announced(const Expectation& e) override { Add("announced", e, ""); }
+    void Installed(const PendingConnection& p, bool restored) override {
+      Add("installed", p.e,
+          std::string(p.mech == PlaneOptions::Mechanism::kExpect ? "expect" : "precreate") +
+              (restored ? " restored" : "") + " local " + p.kernel_target.ToString());
+    }
+    void Refused(const Expectation& e, Refusal why) override {
+      Add("refused", e, why == Refusal::kPortBusy ? "port_busy" : "failed");
+    }
+    void Used(const PendingConnection& p, const Endpoint& from) override {
+      Add("used", p.e, "from " + from.ToString());
+    }
+    void Ended(const PendingConnection& p, End why) override {
+      static const char* const kWhy[] = {"withdrawn", "expired", "session_ended", "shutdown"};
+      Add("ended", p.e, kWhy[static_cast<int>(why)]);
+    }
+    void Add(const char* what, const Expectation& e, const std::string& more) {
+      seen.push_back(std::string(what) + " #" + std::to_string(e.session_id) + " " +
+                     e.target.ToString() + " nat " + e.nat_to.ToString() +
+                     (more.empty() ? "" : " " + more));
+    }
+    std::vector<std::string> seen;
+  } rec;
+  PlaneOptions o;
+  o.max_expectations = 3;
+  Make(o);
+  plane_->SetBindingEvents(&rec);
+  Expectation a = PortExpectation(kSnatOrig, 45000);
+  a.session_id = 1;
+  ASSERT_EQ(plane_->sink().Install(a), InstallResult::kOk);
+  ASSERT_EQ(plane_->sink().Install(a), InstallResult::kOk);  // refresh: nothing new
+  Expectation busy = PasvExpectation(kDnatOrig, 45000);
+  busy.session_id = 2;
+  EXPECT_EQ(plane_->sink().Install(busy), InstallResult::kPortBusy);
+  DataSyn(Syn("203.0.113.2", 20, "203.0.113.1", 45000));
+  Expectation b = PortExpectation(kSnatOrig, 45001);
+  b.session_id = 1;
+  b.timeout_s = 5;
+  ASSERT_EQ(plane_->sink().Install(b), InstallResult::kOk);
+  Expectation c = PortExpectation(kSnatOrig, 45002);
+  c.session_id = 1;
+  ASSERT_EQ(plane_->sink().Install(c), InstallResult::kOk);
+  Expectation d = PortExpectation(kSnatOrig, 45003);
+  d.session_id = 1;
+  ASSERT_EQ(plane_->sink().Install(d), InstallResult::kOk);
+  Expectation over = PortExpectation(kSnatOrig, 45004);
+  over.session_id = 1;
+  EXPECT_EQ(plane_->sink().Install(over), InstallResult::kFailed);  // the cap
+  plane_->Expire(2000 + 5000);  // the data SYN set the plane's clock to 2000
+  plane_->sink().Remove(c);
+  plane_->RemoveAll();
+  EXPECT_EQ(rec.seen,
+            std::vector<std::string>({
+                "announced #1 203.0.113.1:45000 nat 10.7.0.2:45000",
+                "installed #1 203.0.113.1:45000 nat 10.7.0.2:45000 precreate local 203.0.113.1:45000",
+                "announced #2 203.0.113.1:45000 nat 10.7.0.2:45000",
+                "refused #2 203.0.113.1:45000 nat 10.7.0.2:45000 port_busy",
+                "used #1 203.0.113.1:45000 nat 10.7.0.2:45000 from 203.0.113.2:20",
+                "announced #1 203.0.113.1:45001 nat 10.7.0.2:45001",
+                "installed #1 203.0.113.1:45001 nat 10.7.0.2:45001 precreate local 203.0.113.1:45001",
+                "announced #1 203.0.113.1:45002 nat 10.7.0.2:45002",
+                "installed #1 203.0.113.1:45002 nat 10.7.0.2:45002 precreate local 203.0.113.1:45002",
+                "announced #1 203.0.113.1:45003 nat 10.7.0.2:45003",
+                "installed #1 203.0.113.1:45003 nat 10.7.0.2:45003 precreate local 203.0.113.1:45003",
+                "announced #1 203.0.113.1:45004 nat 10.7.0.2:45004",
+                "refused #1 203.0.113.1:45004 nat 10.7.0.2:45004 failed",
+                "ended #1 203.0.113.1:45001 nat 10.7.0.2:45001 expired",
+                "ended #1 203.0.113.1:45002 nat 10.7.0.2:45002 withdrawn",
+                "ended #1 203.0.113.1:45003 nat 10.7.0.2:45003 shutdown",
+            }));
+  plane_->SetBindingEvents(nullptr);
 }
 
 }  // namespace

@@ -873,5 +873,33 @@ TEST_F(EngineTest, ResegmentationPropertyHolds) {
   }
 }
 
+// The SessionObserver (ftpalgd --events) hears every session's start and
+// end, with the ORIGINAL tuple, the reason and the counts.
+TEST_F(EngineTest, SessionObserverHearsStartAndEnd) {
+  struct Observer final : SessionObserver {
+    void SessionStarted(uint64_t id, const FlowKey& key, bool picked_up,
+                        uint64_t now) override {
+      lines.push_back("start #" + std::to_string(id) + " " + key.ToString() +
+                      (picked_up ? " picked-up" : "") + " @" + std::to_string(now));
+    }
+    void SessionEnded(uint64_t id, const FlowKey& key, const char* reason,
+                      uint32_t rewrites, uint32_t refusals, uint64_t) override {
+      lines.push_back("end #" + std::to_string(id) + " " + key.ToString() + " " + reason +
+                      " " + std::to_string(rewrites) + "/" + std::to_string(refusals));
+    }
+    std::vector<std::string> lines;
+  } observer;
+  engine->SetSessionObserver(&observer);
+  Handshake();
+  Greet();
+  ClientSends("PORT 10,7,0,2,4,10\r\n");
+  ServerSends("200 ok\r\n");
+  engine->Shutdown("test over");
+  ASSERT_EQ(observer.lines.size(), 2u);
+  EXPECT_EQ(observer.lines[0],
+            "start #1 10.7.0.2:40000->203.0.113.2:21 @" + std::to_string(now_ms));
+  EXPECT_EQ(observer.lines[1], "end #1 10.7.0.2:40000->203.0.113.2:21 test over 1/0");
+}
+
 }  // namespace
 }  // namespace ftpalg::testing

@@ -146,5 +146,20 @@ TEST(FtpDialogue, ForgettingTheServerSideEndsAMultiLineReply) {
   EXPECT_EQ(dlg.multiline_code, 0);
 }
 
+TEST(FtpDialogue, ResumeAfterTlsStartsPairingAfresh) {
+  Dialogue dlg;
+  Feed(dlg, "< 220 hi");
+  Feed(dlg, "> AUTH TLS");
+  EXPECT_EQ(Feed(dlg, "< 234 go").what, What::kTlsStarted);
+  EXPECT_EQ(Feed(dlg, "> PASV").what, What::kNothing);  // ignored while in TLS
+  FtpDialogue::ResumeAfterTls(dlg);
+  EXPECT_FALSE(dlg.tls);
+  EXPECT_EQ(dlg.pending_count, 0);
+  Feed(dlg, "> PASV");
+  const LineMeaning m = Feed(dlg, "< 227 (10,0,0,1,4,1)");
+  EXPECT_EQ(m.what, What::kAnnouncement);
+  EXPECT_EQ(Feed(dlg, "< 227 (10,0,0,1,4,2)").what, What::kUnsolicited);
+}
+
 }  // namespace
 }  // namespace ftpalg

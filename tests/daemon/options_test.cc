@@ -261,6 +261,8 @@ TEST(OptionsTest, HostileConfigFilesGiveFileLineReason) {
       {"log-rate -1\n", "/etc/f.conf:1: --log-rate: '-1' is not a number within 0..1000000"},
       {"stats-socket run/x.sock\n",
        "/etc/f.conf:1: --stats-socket: 'run/x.sock' is not an absolute path (or none)"},
+      {"events var/log/e.jsonl\n",
+       "/etc/f.conf:1: --events: 'var/log/e.jsonl' is not an absolute path (or none)"},
       {"inside 10.0.0.0/8\ncontrol-port 21\ncontrol-port 21\n",
        "/etc/f.conf:3: --control-port: 21 given twice"},
       {"public-ip 192.0.2.1\npublic-ip 192.0.2.2\n",
@@ -293,6 +295,13 @@ TEST(OptionsTest, NewOptionsAndBounds) {
   EXPECT_EQ(o.log_target, LogTarget::kSyslog);
   EXPECT_EQ(o.log_rate, 1000000u);
   EXPECT_EQ(o.stats_socket, "/tmp/a.sock");
+  EXPECT_EQ(o.events, "");
+  ASSERT_TRUE(Parse({"--events", "/var/log/ftpalg/events.jsonl"}, &o, &error)) << error;
+  EXPECT_EQ(o.events, "/var/log/ftpalg/events.jsonl");
+  EXPECT_NE(DescribeOptions(o).find(" events=/var/log/ftpalg/events.jsonl"), std::string::npos);
+  EXPECT_NE(ConfigText(o).find("\nevents /var/log/ftpalg/events.jsonl\n"), std::string::npos);
+  ASSERT_TRUE(Parse({"--events", "none"}, &o, &error)) << error;
+  EXPECT_EQ(o.events, "");
   EXPECT_TRUE(o.stats);
   EXPECT_TRUE(o.prometheus);
   EXPECT_EQ(CheckOptionCombination(o), "");

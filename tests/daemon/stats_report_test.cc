@@ -18,6 +18,8 @@ StatsSnapshot Sample() {
   s.sessions_active = 3;
   s.data_syns = 5;
   s.log_suppressed = 7;
+  s.events_recorded = 30;
+  s.events_dropped = 2;
   s.engine.packets = 100;
   s.engine.rewrites = 4;
   s.engine.expectations = 6;
@@ -108,6 +110,10 @@ TEST(StatsReportTest, TextIsOneNameValuePerLineInGroups) {
                           "# kernel queues (/proc/net/netfilter/nfnetlink_queue)"}));
   const auto v = TextValues(text);
   EXPECT_EQ(v.at("uptime_seconds"), "42");
+  EXPECT_EQ(v.at("events_recorded"), "30");
+  EXPECT_EQ(v.at("events_dropped"), "2");
+  const std::string prom = FormatStatsPrometheus(Sample());
+  EXPECT_NE(prom.find("\nftpalg_events_dropped_total 2\n"), std::string::npos);
   EXPECT_EQ(v.at("sessions_active"), "3");
   EXPECT_EQ(v.at("rewrites"), "4");
   EXPECT_EQ(v.at("expectations"), "6");

@@ -525,3 +525,121 @@ case_notify() {
   ftpalgd_spawn || fail "ftpalgd restart without NOTIFY_SOCKET failed"
   case_end 2 2
 }
+
+# --- E: NAT-binding records (ftpalgd --events, docs/events.md) -------------
+# A daemon started with --events; an active PORT transfer from the client
+# behind MASQUERADE and a passive 227 transfer to the DNATed server; the
+# file is rotated (mv + SIGHUP) in between; the daemon is stopped so every
+# session ends. The stream is read with json: each line a v1 record; the
+# session start with its public binding, the data connection announced and
+# installed with the right inside and public address:port, then used, and
+# the session end. The public port must be the one the peer was told.
+case_events() {
+  local ev saved=$FTPALGD_ARGS rc out port p1 p2
+  case_begin "ftpalgd-events"
+  ev=$CASE_DIR/events.jsonl
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  FTPALGD_ARGS="$saved --events $ev"
+  if ! ftpalgd_spawn; then
+    FTPALGD_ARGS=$saved; fail "ftpalgd --events did not start"; ftpalgd_spawn; case_report; return
+  fi
+  FTPALGD_ARGS=$saved
+  curl_opts port
+  cli "${CURL[@]}" "${CURL_MODE[@]}" --interface "$CLI4" "ftp://$SRV4/big.bin" -o "$CASE_DIR/active.bin" \
+    >"$CASE_DIR/active.out" 2>"$CASE_DIR/active.err"
+  expect_rc0 $? "curl (active)"
+  expect_sha "$CASE_DIR/active.bin" "$BIG_SHA" "RETR big.bin (active)"
+  mv "$ev" "$ev.1"
+  kill -HUP "$ALG_PID"
+  curl_opts pasv
+  srv "${CURL[@]}" "${CURL_MODE[@]}" "ftp://$GW_PUB4/big.bin" -o "$CASE_DIR/passive.bin" \
+    >"$CASE_DIR/passive.out" 2>"$CASE_DIR/passive.err"
+  expect_rc0 $? "curl (passive)"
+  expect_sha "$CASE_DIR/passive.bin" "$BIG_SHA" "RETR big.bin (passive)"
+  stop_pid "$ALG_PID" TERM; ALG_PID=""
+  ftpalgd_spawn || fail "ftpalgd restart failed"
+  [[ -s $ev ]] || fail "no new events file after SIGHUP"
+  out=$("$PY" "$E2E_LIB_DIR/check_events.py" "$ev.1" "$ev" --expect \
+    "active=PORT,client,${CLI4//./\\.}:[0-9]+,${CLI4//./\\.}:[0-9]+,${GW_PUB4//./\\.}:[0-9]+,$SRV4" \
+    "passive=227,server,${SRV4//./\\.}:[0-9]+,${DMZ4//./\\.}:[0-9]+,${GW_PUB4//./\\.}:[0-9]+,$SRV4" \
+    2>"$CASE_DIR/check.err")
+  rc=$?
+  echo "$out" >"$CASE_DIR/check.out"
+  expect_rc0 $rc "check_events.py ($(head -c 300 "$CASE_DIR/check.err"))"
+  # The public port in the records is the one the peer was told.
+  port=$(awk '$1 == "active" { n = split($2, a, ":"); print a[n] }' <<<"$out")
+  if [[ -n $port ]]; then
+    p1=$((port / 256)) p2=$((port % 256))
+    expect_log SRV4_LOG "PORT 203,0,113,1,$p1,$p2" "server was not told the recorded public port $port"
+  fi
+  port=$(awk '$1 == "passive" { n = split($2, a, ":"); print a[n] }' <<<"$out")
+  if [[ -n $port ]]; then
+    p1=$((port / 256)) p2=$((port % 256))
+    expect_grep "$CASE_DIR/passive.err" "^< 227 .*\(203,0,113,1,$p1,$p2\)" "client was not told the recorded public port $port"
+  fi
+  grep -q '"event":"stream_open"' "$ev" || fail "the reopened file has no stream_open"
+  case_end 2 1
+}
+
+# --- F: hairpin NAT: the inside client dials the public address of the ----
+# port-forwarded dmz server (hairpin_up in lib.sh: DNAT from the inside too,
+# SNAT of the inside->inside traffic to the gateway's dmz address). The
+# server's 227/229 must reach the client with the public address; its data
+# connection to that public address:port is DNATed to the server and SNATed
+# through the gateway, RELATED. Active: the client's PORT must reach the
+# server with the address the server knows it by (the gateway's dmz
+# address); the server's data connection is DNATed to the client and SNATed
+# to the public address the client dialled. MECH: precreate (default lab:
+# no helper, pre-created related conntracks) or expect (an inert irc helper
+# on the hairpin control connections: kernel expectations).
+case_hairpin() {
+  local mode=$1 mech=$2 rc nrw=1 peer=192.168.20.1 helper=""
+  [[ $mech == expect ]] && helper=irc
+  case_begin "hairpin-$mode-$mech"
+  if ! hairpin_up "$helper"; then
+    fail "hairpin rules could not be installed"; hairpin_down; case_report; return
+  fi
+  curl_opts "$mode"
+  cli "${CURL[@]}" "${CURL_MODE[@]}" --interface "$CLI4" "ftp://$GW_PUB4/" -o "$CASE_DIR/list" \
+    "ftp://$GW_PUB4/big.bin" -o "$CASE_DIR/big.bin" >"$CASE_DIR/curl.out" 2>"$CASE_DIR/curl.err"
+  rc=$?
+  expect_rc0 $rc curl
+  expect_sha "$CASE_DIR/big.bin" "$BIG_SHA" "RETR big.bin"
+  expect_grep "$CASE_DIR/list" 'big\.bin' "LIST output lacks big.bin"
+  case $mode in
+    pasv)
+      nrw=2
+      expect_grep "$CASE_DIR/curl.err" "^< 227 .*\(${GW_PUB4//./,},[0-9]+,[0-9]+\)" "client did not see 227 (${GW_PUB4//./,},...)"
+      expect_log DMZ_LOG "227 Entering Passive Mode \(${DMZ4//./,}," "server did not send its private address in 227"
+      if grep -Eq "^< 227 .*${DMZ4//./,}" "$CASE_DIR/curl.err"; then fail "client saw the server's private address in 227"; fi
+      ;;
+    epsv)
+      nrw=0
+      expect_grep "$CASE_DIR/curl.err" '^< 229 .*\(\|\|\|[0-9]+\|\)' "client did not see 229"
+      ;;
+    port)
+      nrw=2
+      expect_grep "$CASE_DIR/curl.err" "^> PORT ${CLI4//./,}," "client did not send PORT with its own address"
+      expect_log DMZ_LOG "PORT ${peer//./,},[0-9]+,[0-9]+" "server did not receive PORT ${peer//./,},... (how it knows the client)"
+      expect_no_log DMZ_LOG "PORT .*192,168,10," "server received the client's LAN address"
+      ;;
+  esac
+  expect_log DMZ_LOG "Client \"$peer\"" "server did not see the client as the gateway's hairpin address $peer"
+  expect_no_log DMZ_LOG 'Client "192\.168\.10\.' "server saw the client's LAN address"
+  if [[ $mech == expect ]]; then
+    expect_log ALG_LOG "data connections via kernel expectation \(helper irc\)" "ftpalgd did not use kernel expectations"
+    expect_log ALG_LOG "expectation installed \(kernel expectation\)" "no kernel expectation installed"
+  else
+    expect_log ALG_LOG "related conntrack created: .* DNAT .* SNAT " "no related conntrack pre-created"
+  fi
+  log_new ALG_LOG | grep -E 'REWRITE|installed|related conntrack|REFUSED' >"$CASE_DIR/alg.lines"
+  gw conntrack -L 2>/dev/null | grep -E "$DMZ4|$GW_PUB4" >"$CASE_DIR/conntrack.txt"
+  # A data conntrack with both mappings: DNAT (to the server, or to the
+  # client in active mode) and SNAT (through the gateway).
+  local want="src=${CLI4//./\.} dst=${GW_PUB4//./\.} sport=[0-9]+ dport=[0-9]+ src=${DMZ4//./\.} dst=${peer//./\.} "
+  [[ $mode == port ]] && want="src=${DMZ4//./\.} dst=${peer//./\.} sport=20 dport=[0-9]+ src=${CLI4//./\.} dst=${GW_PUB4//./\.} "
+  grep -Eq -- "$want" <<<"$(grep -Ev 'dport=21 ' "$CASE_DIR/conntrack.txt")" ||
+    fail "no data conntrack DNATed and SNATed through the gateway (/$want/ in conntrack.txt)"
+  case_end 2 "$nrw"
+  hairpin_down
+}

@@ -283,6 +283,57 @@ fw_up() {
   gw iptables -w -t nat -A PREROUTING -i pub -d $GW_PUB4B -p tcp --dport 21 -j DNAT --to-destination $DMZ4_GROW:21
 }
 
+# Hairpin NAT (docs/operating.md, "Hairpin NAT"): an inside client dials the
+# public address of the port-forwarded dmz server. The gateway's usual rules:
+# the port forward for traffic from the inside too, and SNAT of that
+# inside->inside traffic so the server's replies come back through the
+# gateway (here the client appears as the gateway's dmz address). Only the
+# hairpin cases add them (hairpin_up) and take them away (hairpin_down).
+# HAIRPIN_HELPER=irc: an inert kernel helper on those control connections,
+# so that ftpalgd's data connections use kernel expectations (mechanism (a))
+# instead of pre-created conntracks (b); inserted before ftpalg-rules' raw
+# NFQUEUE rule, which ends the chain for the packets it queues.
+HAIRPIN_RULES=(
+  "nat PREROUTING -i lan -d $GW_PUB4 -p tcp --dport 21 -m comment --comment fa-hairpin -j DNAT --to-destination $DMZ4:21"
+  "nat POSTROUTING -o dmz -s 192.168.10.0/24 -d $DMZ4 -p tcp --dport 21 -m comment --comment fa-hairpin -j MASQUERADE"
+)
+HAIRPIN_HELPER=""
+hairpin_rule_helper() { echo "raw PREROUTING -i lan -d $GW_PUB4 -p tcp --dport 21 -m comment --comment fa-hairpin -j CT --helper $1"; }
+hairpin_up() { # [HELPER]
+  local r
+  HAIRPIN_HELPER=${1:-}
+  for r in "${HAIRPIN_RULES[@]}"; do
+    # shellcheck disable=SC2086
+    gw iptables -w -t ${r%% *} -A ${r#* } || return 1
+  done
+  if [[ -n $HAIRPIN_HELPER ]]; then
+    r=$(hairpin_rule_helper "$HAIRPIN_HELPER")
+    # shellcheck disable=SC2086
+    gw iptables -w -t ${r%% *} -I ${r#* } || return 1
+    # position 1 in the chain: before the NFQUEUE rule
+    r=$(gw iptables -w -t raw -S PREROUTING | sed -n '2p')
+    [[ $r == *"--helper $HAIRPIN_HELPER"* ]] || { log "e2e: hairpin helper rule not first: $r"; return 1; }
+  fi
+  return 0
+}
+hairpin_down() {
+  local r
+  if [[ -n $HAIRPIN_HELPER ]]; then
+    r=$(hairpin_rule_helper "$HAIRPIN_HELPER")
+    # shellcheck disable=SC2086
+    gw iptables -w -t ${r%% *} -D ${r#* } 2>/dev/null
+    # The finished hairpin control conntracks (TIME_WAIT) still carry the
+    # helper: gone, so that later cases' helper checks see none.
+    gw conntrack -D -p tcp -s $CLI4 -d $GW_PUB4 --dport 21 >/dev/null 2>&1
+  fi
+  for r in "${HAIRPIN_RULES[@]}"; do
+    # shellcheck disable=SC2086
+    gw iptables -w -t ${r%% *} -D ${r#* } 2>/dev/null
+  done
+  HAIRPIN_HELPER=""
+  return 0
+}
+
 # ----------------------------------------------------------------- servers --
 SRV_ROOT="" DMZ_ROOT="" PY_ROOT=""
 SRV4_LOG="" SRV6_LOG="" DMZ_LOG="" PY_LOG=""
@@ -533,6 +584,10 @@ check_helpers() {
     ((rules >= 2)) || fail "kernel mode: CT --helper rules missing"
     [[ -z $ctl ]] || grep -q 'helper=ftp' <<<"$ctl" || fail "kernel mode: control conntrack without helper=ftp"
   else
+    if [[ -n ${HAIRPIN_HELPER:-} ]]; then  # the hairpin cases' inert helper, nothing else
+      rules=$({ gw iptables-save; gw ip6tables-save; } 2>/dev/null | grep -- '--helper' | grep -vc -- "--helper $HAIRPIN_HELPER\$")
+      ctl=$(grep -v "helper=$HAIRPIN_HELPER" <<<"$ctl")
+    fi
     ((rules == 0)) || fail "a kernel helper rule is installed (iptables-save has --helper)"
     if grep -q 'helper=' <<<"$ctl"; then fail "a control conntrack has a helper: $(grep -m1 -o 'helper=[^ ]*' <<<"$ctl")"; fi
   fi

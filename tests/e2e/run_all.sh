@@ -31,6 +31,8 @@ source "$HERE/cases.sh"
 source "$HERE/hardening.sh"
 # shellcheck source=tests/e2e/metrics.sh
 source "$HERE/metrics.sh"
+# shellcheck source=tests/e2e/ccc.sh
+source "$HERE/ccc.sh"
 
 FILTERS=("$@")
 # Overall bound: a hung ALG makes every client wait for its own timeout; past
@@ -86,6 +88,16 @@ run "dnat-ftplib-active-$GW_PUB4" case_dnat_active "$GW_PUB4"
 run "dnat-ftplib-active-$GW_PUB4B" case_dnat_active "$GW_PUB4B"
 run v6-curl-eprt case_v6 eprt
 run v6-curl-epsv case_v6 epsv
+for m in pasv epsv port; do
+  for k in precreate expect; do
+    if [[ $ALG == ftpalgd ]]; then
+      run "hairpin-$m-$k" case_hairpin "$m" "$k"
+    else
+      case_wanted "hairpin-$m-$k" && echo "SKIP hairpin-$m-$k (ALG=$ALG: the cases check ftpalgd's mechanisms)"
+    fi
+  done
+done
+ccc_cases  # FTPS with CCC (ProFTPD + mod_tls), and TLS kept to the end
 if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-notify-watchdog case_notify
   run metrics-textfile-node-exporter case_metrics_textfile
@@ -93,6 +105,7 @@ if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-restart-pending-passive case_restart_pending passive
   run ftpalgd-restart-pending-active case_restart_pending active
   run ftpalgd-rules-gone case_rules_gone
+  run ftpalgd-events case_events
   hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
@@ -100,7 +113,8 @@ if [[ $ALG == ftpalgd ]]; then
   fi
 else
   for c in ftpalgd-notify-watchdog metrics-textfile-node-exporter ftpalgd-sigkill-restart \
-    ftpalgd-restart-pending-passive ftpalgd-restart-pending-active ftpalgd-rules-gone; do
+    ftpalgd-restart-pending-passive ftpalgd-restart-pending-active ftpalgd-rules-gone \
+    ftpalgd-events; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi

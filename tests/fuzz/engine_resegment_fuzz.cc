@@ -2,7 +2,8 @@
 // Structure-aware libFuzzer target. The input picks a valid FTP dialogue
 // from a menu of command/reply pairs (PORT, EPRT, PASV/227, EPSV/229,
 // LPSV/228, multi-line 227, bounce, low port, injection, unsolicited 227,
-// AUTH, overlong lines) and, for every turn, how its bytes are carried:
+// AUTH, overlong lines; after a 234, TLS records holding PORT/227 lines and
+// CCC back to cleartext) and, for every turn, how its bytes are carried:
 // segment sizes, duplicates, retransmissions, reordering (a later piece
 // first), pure ACKs with SACK blocks, one GSO-sized segment. Live or offline
 // ack semantics, client ISN anywhere (wrap included). Optionally a scripted
@@ -158,6 +159,26 @@ const Item kMenu[] = {
     {"AUTH TLS\r\n", "", "234 go\r\n", "", true},  // parsing stops after it
 };
 constexpr size_t kMenuSize = sizeof(kMenu) / sizeof(kMenu[0]);
+
+// After a 234 the client's commands and the server's replies go inside TLS
+// records (unparsed, unchanged, whatever FTP lines their bytes hold) until
+// a CCC item: its records end with close_notify, and what follows is
+// cleartext again, parsed and rewritten (RFC 4217). Each record body ends in
+// LF so that the line-wise oracle splits them as it splits lines.
+std::string TlsRecord(uint8_t type, std::string body) {
+  body += '\n';
+  std::string r{static_cast<char>(type), '\x03', '\x03', static_cast<char>(body.size() >> 8),
+                static_cast<char>(body.size() & 0xff)};
+  return r + body;
+}
+const Item kTlsData = {nullptr, "", nullptr, "", false};  // texts below
+const Item kCcc = {nullptr, "", nullptr, "", false};
+const std::string kTlsCmd = TlsRecord(23, "PORT 10,7,0,2,4,1\r\n" + std::string(9, '\x9c'));
+const std::string kTlsReply = TlsRecord(23, "227 (192,168,20,2,4,9)\r\n");
+const std::string kCccCmd = TlsRecord(23, "CCC\r\n" + std::string(12, '\x9d')) +
+                            TlsRecord(21, std::string(25, '\x9e'));
+const std::string kCccReply = TlsRecord(23, "200 ok\r\n" + std::string(12, '\x9f')) +
+                              TlsRecord(21, std::string(25, '\xa0'));
 
 // One output byte stream, reassembled by output sequence number.
 class Collector {
@@ -667,26 +688,46 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   h.LateDup(in);
   both(0, "USER anonymous\r\n");
   both(1, "331 ok\r\n");
-  bool tls = false;
+  bool tls = false;             // the client's commands go inside TLS
+  bool server_tls = false;      // the server's replies go inside TLS
+  bool server_stopped = false;  // a cleartext reply right after a 234: never parsed again
   for (int turn = 0; turn < 10 && !in.empty(); ++turn) {
     const int k = 1 + in.U8() % 3;  // pipelined commands in one turn
     const Item* items[3];
     std::string cmds, replies;
     for (int i = 0; i < k; ++i) {
-      items[i] = &kMenu[in.U8() % kMenuSize];
+      const uint8_t pick = in.U8();
+      if (tls) {
+        items[i] = pick % 4 == 0 ? &kCcc : &kTlsData;
+      } else {
+        items[i] = &kMenu[pick % kMenuSize];
+        if (items[i]->starts_tls && server_stopped) items[i] = &kMenu[0];  // its 234 is unseen
+      }
       const Item& it = *items[i];
-      const std::string cmd = it.cmd ? it.cmd : kLong;
+      std::string cmd = it.cmd ? it.cmd : kLong;
+      if (&it == &kTlsData) cmd = kTlsCmd;
+      if (&it == &kCcc) cmd = kCccCmd;
       const std::string rw = (!tls && *it.cmd_rw) ? it.cmd_rw : cmd;
       h.AddLine(0, cmd, rw);
       cmds += cmd;
+      if (&it == &kCcc) tls = false;  // cleartext from the next command on
     }
     h.Turn(0, cmds, in);
     h.LateDup(in);
     for (int i = 0; i < k; ++i) {
       const Item& it = *items[i];
-      h.AddLine(1, it.reply, (!tls && *it.reply_rw) ? it.reply_rw : it.reply);
+      if (&it == &kTlsData || &it == &kCcc) {
+        const std::string& reply = &it == &kCcc ? kCccReply : kTlsReply;
+        h.AddLine(1, reply, reply);
+        replies += reply;
+        if (&it == &kCcc) server_tls = false;
+        continue;
+      }
+      if (server_tls) server_stopped = true;  // no record since the 234
+      const bool parsed = !server_tls && !server_stopped;
+      h.AddLine(1, it.reply, (parsed && *it.reply_rw) ? it.reply_rw : it.reply);
       replies += it.reply;
-      if (it.starts_tls) tls = true;
+      if (it.starts_tls) tls = server_tls = true;
     }
     h.Turn(1, replies, in);
     h.LateDup(in);
