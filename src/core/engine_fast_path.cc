@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The in-place scan: a segment that continues its stream exactly (nothing
-// held, nothing kept, parsing on) and holds no line start that could become
+// held, nothing kept, parsing on, no TLS records followed) and holds no line start that could become
 // an announcement is read where it lies in the packet. Its lines still go
 // to the dialogue one by one, as in ScanNew, but nothing is copied through
 // work[]/out[]: the payload leaves unchanged. Any other segment takes the
@@ -18,10 +18,11 @@ char Upper(uint8_t c) {
 
 // Whether a line starting at p (avail bytes of it here, possibly with its
 // CR LF) could be one the dialogue announces, refuses as an announcement,
-// or that the scan holds back or trims before: a command whose first
-// letters are PORT/EPRT/LPRT (any case), a reply whose first digits are
-// 227/228/229. Only the bytes present are compared, so a short start of
-// such a line counts too. A superset of every announcing line.
+// or that the scan holds back or trims before, or the 234 after which the
+// scan follows TLS records: a command whose first letters are
+// PORT/EPRT/LPRT (any case), a reply whose first digits are 227/228/229/234.
+// Only the bytes present are compared, so a short start of such a line
+// counts too. A superset of every such line.
 bool MayAnnounce(Direction d, const uint8_t* p, size_t avail) {
   if (avail == 0) return false;
   if (d == Direction::kOriginal) {
@@ -34,7 +35,7 @@ bool MayAnnounce(Direction d, const uint8_t* p, size_t avail) {
     return false;
   }
   const size_t k = avail < 3 ? avail : 3;
-  for (const char* code : {"227", "228", "229"}) {
+  for (const char* code : {"227", "228", "229", "234"}) {
     size_t i = 0;
     while (i < k && p[i] == static_cast<uint8_t>(code[i])) ++i;
     if (i == k) return true;
@@ -72,7 +73,8 @@ bool Engine::Impl::CanScanInPlace(const Session* s, Direction d, uint32_t seg_se
                                   size_t len) const {
   const StreamState& st = s->stream[Index(d)];
   return cfg.scan_in_place && st.chain == kNoSlot && seg_seq == st.next_seq &&
-         !st.gap_open && !s->dialogue.tls && st.line.synced &&
+         !st.gap_open && !s->dialogue.tls && !TlsRecordTracker::Active(st.tls) &&
+         st.line.synced &&
          NoAnnouncementIn(d, st.line, payload, len);
 }
 

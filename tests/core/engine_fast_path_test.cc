@@ -4,7 +4,7 @@
 // without, must leave the same bytes, verdicts, log lines, expectations and
 // counters, live and offline. The dialogues are random: announcements
 // (rewritten or not), multi-line replies, lines split across segments,
-// retransmissions and reordering (which the in-place scan leaves to the
+// a switch to TLS (234) and back to cleartext, retransmissions and reordering (which the in-place scan leaves to the
 // general walk), lowercase verbs, non-FTP lines.
 #include <gtest/gtest.h>
 
@@ -37,6 +37,16 @@ std::string Targets(const std::vector<Expectation>& v) {
     s += FlowKey{e.target, e.nat_to}.ToString() + " " + std::to_string(e.session_id) + "\n";
   }
   return s;
+}
+
+// A TLS record (type, TLS 1.2 version, length) around body.
+std::string Record(uint8_t type, const std::string& body) {
+  std::string r;
+  r += static_cast<char>(type);
+  r += "\x03\x03";
+  r += static_cast<char>(body.size() >> 8);
+  r += static_cast<char>(body.size() & 0xff);
+  return r + body;
 }
 
 class TwoPaths {
@@ -138,7 +148,22 @@ class TwoPaths {
         {"RETR a-file-with-a-long-name-to-make-lines-longer.bin\r\n",
          "150 Opening BINARY mode data connection\r\n226 done\r\n"},
     };
+    // Some dialogues switch to TLS halfway (234: the scan follows records,
+    // and the cleartext lines after it read as a return to cleartext).
+    const int tls_at = rng_() % 4 == 0 ? rounds / 2 : -1;
     for (int r = 0; r < rounds && !::testing::Test::HasFatalFailure(); ++r) {
+      if (r == tls_at) {
+        Say(true, "AUTH TLS\r\n");
+        Say(false, "234 Proceed with negotiation.\r\n");
+        // Handshake, CCC and its 200 inside records, close_notify: both
+        // sides return to cleartext.
+        Say(true, Record(22, std::string(200, '\x41')));
+        Say(false, Record(22, std::string(90, '\x42')) + Record(20, "\x01"));
+        Say(true, Record(23, std::string(20, '\x10')));
+        Say(false, Record(23, std::string(40, '\x11')));
+        Say(false, Record(21, std::string(26, '\x12')));
+        Say(true, Record(21, std::string(26, '\x13')));
+      }
       const auto& [command, reply] = exchanges[rng_() % exchanges.size()];
       Say(true, command);
       Say(false, reply);
@@ -169,7 +194,7 @@ class TwoPaths {
 };
 
 TEST(EngineFastPath, SameOutputAsTheGeneralWalkOffline) {
-  uint64_t rewrites = 0, holds = 0, kept = 0;
+  uint64_t rewrites = 0, holds = 0, kept = 0, tls = 0;
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     TwoPaths t(/*offline=*/true, seed);
     t.Dialogue(60);
@@ -178,15 +203,17 @@ TEST(EngineFastPath, SameOutputAsTheGeneralWalkOffline) {
     rewrites += t.stats().rewrites;
     holds += t.stats().holds;
     kept += t.stats().out_of_order;
+    tls += t.stats().tls_cleartext_resumed;
   }
   // The dialogues did reach rewrites, held lines and kept segments.
   EXPECT_GT(rewrites, 200u);
   EXPECT_GT(holds, 20u);
   EXPECT_GT(kept, 10u);
+  EXPECT_GT(tls, 2u);
 }
 
 TEST(EngineFastPath, SameOutputAsTheGeneralWalkLive) {
-  uint64_t rewrites = 0, holds = 0, kept = 0;
+  uint64_t rewrites = 0, holds = 0, kept = 0, tls = 0;
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     TwoPaths t(/*offline=*/false, seed);
     t.Dialogue(60);
@@ -195,11 +222,13 @@ TEST(EngineFastPath, SameOutputAsTheGeneralWalkLive) {
     rewrites += t.stats().rewrites;
     holds += t.stats().holds;
     kept += t.stats().out_of_order;
+    tls += t.stats().tls_cleartext_resumed;
   }
   // The dialogues did reach rewrites, held lines and kept segments.
   EXPECT_GT(rewrites, 200u);
   EXPECT_GT(holds, 20u);
   EXPECT_GT(kept, 10u);
+  EXPECT_GT(tls, 2u);
 }
 
 // A payload with no line start that could announce passes with its bytes
