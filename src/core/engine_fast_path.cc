@@ -12,8 +12,19 @@ namespace ftpalg {
 
 namespace {
 
-char Upper(uint8_t c) {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : static_cast<char>(c);
+// The first (up to) four bytes of p as a little-endian word, and a mask of
+// the bytes present.
+uint32_t FirstBytes(const uint8_t* p, size_t avail, uint32_t* mask) {
+  uint32_t w = 0;
+  const size_t k = avail < 4 ? avail : 4;
+  for (size_t i = 0; i < k; ++i) w |= uint32_t{p[i]} << (8 * i);
+  *mask = k == 4 ? 0xffffffffu : (1u << (8 * k)) - 1;
+  return w;
+}
+
+constexpr uint32_t Code(const char (&t)[5]) {
+  return uint32_t{static_cast<uint8_t>(t[0])} | uint32_t{static_cast<uint8_t>(t[1])} << 8 |
+         uint32_t{static_cast<uint8_t>(t[2])} << 16 | uint32_t{static_cast<uint8_t>(t[3])} << 24;
 }
 
 // Whether a line starting at p (avail bytes of it here, possibly with its
@@ -22,25 +33,21 @@ char Upper(uint8_t c) {
 // scan follows TLS records: a command whose first letters are
 // PORT/EPRT/LPRT (any case), a reply whose first digits are 227/228/229/234.
 // Only the bytes present are compared, so a short start of such a line
-// counts too. A superset of every such line.
+// counts too. A superset of every such line (case is folded with 0xdf on
+// every byte, which only adds a few non-letters).
 bool MayAnnounce(Direction d, const uint8_t* p, size_t avail) {
   if (avail == 0) return false;
+  uint32_t mask;
+  const uint32_t w = FirstBytes(p, avail, &mask);
   if (d == Direction::kOriginal) {
-    const size_t k = avail < 4 ? avail : 4;
-    for (const char* verb : {"PORT", "EPRT", "LPRT"}) {
-      size_t i = 0;
-      while (i < k && Upper(p[i]) == verb[i]) ++i;
-      if (i == k) return true;
-    }
-    return false;
+    const uint32_t u = w & 0xdfdfdfdfu & mask;
+    return u == (Code("PORT") & mask) || u == (Code("EPRT") & mask) ||
+           u == (Code("LPRT") & mask);
   }
-  const size_t k = avail < 3 ? avail : 3;
-  for (const char* code : {"227", "228", "229", "234"}) {
-    size_t i = 0;
-    while (i < k && p[i] == static_cast<uint8_t>(code[i])) ++i;
-    if (i == k) return true;
-  }
-  return false;
+  const uint32_t m3 = mask & 0x00ffffffu;
+  const uint32_t r = w & m3;
+  return r == (Code("227 ") & m3) || r == (Code("228 ") & m3) || r == (Code("229 ") & m3) ||
+         r == (Code("234 ") & m3);
 }
 
 // Whether no line of p[0..n) could announce: the line continued from
