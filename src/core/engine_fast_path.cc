@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The in-place scan: a segment that continues its stream exactly (nothing
-// held, nothing kept, parsing on, no TLS records followed) and holds no line start that could become
-// an announcement is read where it lies in the packet. Its lines still go
-// to the dialogue one by one, as in ScanNew, but nothing is copied through
-// work[]/out[]: the payload leaves unchanged. Any other segment takes the
+// held, nothing kept, parsing on, no TLS records followed) and holds no
+// line start that could become an announcement is read where it lies in
+// the packet. Its lines still go to the dialogue one by one, as in ScanNew,
+// but nothing is copied through work[]/out[]: the payload leaves unchanged. Any other segment takes the
 // general walk (engine_stream.cc, engine_scan.cc), which gives the same
 // result for these segments (tests run both paths and compare).
 #include "src/core/engine_impl.h"
@@ -81,8 +81,7 @@ bool Engine::Impl::CanScanInPlace(const Session* s, Direction d, uint32_t seg_se
   const StreamState& st = s->stream[Index(d)];
   return cfg.scan_in_place && st.chain == kNoSlot && seg_seq == st.next_seq &&
          !st.gap_open && !s->dialogue.tls && !TlsRecordTracker::Active(st.tls) &&
-         st.line.synced &&
-         NoAnnouncementIn(d, st.line, payload, len);
+         st.line.synced && NoAnnouncementIn(d, st.line, payload, len);
 }
 
 // ScanNew over the packet's own payload, for a segment CanScanInPlace
