@@ -128,6 +128,16 @@ class Engine {
   // rebuilt from the conntrack table (resync after a failover).
   void Shutdown(const char* reason = "shutdown");
 
+  // Batching (pure, no state change): the lookup hint of a packet that will
+  // be processed soon (its session's flow hash; 0 when there is nothing to
+  // prefetch: not a control packet, unparseable, or a table small enough to
+  // stay cached), and the prefetches for it. A batch asks, for the packet k
+  // ahead, kBucket; for the one k/2 ahead, kSlot; for the next but one,
+  // kNeighbours; so that the cache misses of several lookups overlap.
+  enum class PrefetchStep : uint8_t { kBucket, kSlot, kNeighbours };
+  uint64_t LookupHint(const uint8_t* data, size_t len) const;
+  void Prefetch(uint64_t hint, PrefetchStep step) const;
+
   size_t session_count() const;
   // Optional (nullptr: none); must outlive the Engine.
   void SetSessionObserver(SessionObserver* observer);

@@ -48,6 +48,13 @@ PacketError ParsePacket(const uint8_t* bytes, size_t len, PacketView* out);
 // IP total length).
 void FinalizePacket(uint8_t* bytes, const PacketView& v);
 
+// The checksum field value `check` (as loaded big-endian) updated for the
+// covered bytes old_bytes[0..n) now being new_bytes[0..n) (RFC 1624, eqn. 3;
+// n even, both at the same even offset in the summed data). Equal to a full
+// recompute when `check` was right.
+uint16_t ChecksumUpdate(uint16_t check, const uint8_t* old_bytes, const uint8_t* new_bytes,
+                        size_t n);
+
 // Internet checksum helpers (RFC 1071).
 uint32_t ChecksumAdd(uint32_t sum, const uint8_t* data, size_t len);
 uint16_t ChecksumFold(uint32_t sum);

@@ -58,6 +58,14 @@ class SessionTable {
     return static_cast<uint32_t>(s - slots_.data());
   }
 
+  // Lookup hints, no state change: the bucket of a flow hash (FlowKeyHash),
+  // then (once the bucket is likely cached) the slot it names, then that
+  // slot's LRU neighbours (Touch writes them). A batch issues them a few
+  // packets ahead so that the cache misses of several lookups overlap.
+  void PrefetchBucket(uint64_t hash) const;
+  void PrefetchSlot(uint64_t hash) const;
+  void PrefetchNeighbours(uint64_t hash) const;
+
   uint32_t size() const { return size_; }
   uint32_t capacity() const { return capacity_; }
 

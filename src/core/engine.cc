@@ -41,6 +41,35 @@ void Engine::Shutdown(const char* reason) {
   }
 }
 
+uint64_t Engine::LookupHint(const uint8_t* data, size_t len) const {
+  // Below this many sessions the slots mostly stay cached: no extra work.
+  constexpr uint32_t kPrefetchFrom = 32768;
+  if (impl_->sessions.size() < kPrefetchFrom) return 0;
+  PacketView v;
+  if (ParsePacket(data, len, &v) != PacketError::kNone) return 0;
+  FlowKey key;
+  if (impl_->cfg.IsControlPort(v.dst.port)) {
+    key = FlowKey{v.src, v.dst};
+  } else if (impl_->cfg.IsControlPort(v.src.port)) {
+    // The resolver is not asked (live it may look further): the reply's
+    // reversed tuple is the master's when no NAT sits between.
+    key = FlowKey{v.dst, v.src};
+  } else {
+    return 0;
+  }
+  const uint64_t h = FlowKeyHash{}(key);
+  return h != 0 ? h : 1;
+}
+
+void Engine::Prefetch(uint64_t hint, PrefetchStep step) const {
+  if (hint == 0) return;
+  switch (step) {
+    case PrefetchStep::kBucket: impl_->sessions.PrefetchBucket(hint); break;
+    case PrefetchStep::kSlot: impl_->sessions.PrefetchSlot(hint); break;
+    case PrefetchStep::kNeighbours: impl_->sessions.PrefetchNeighbours(hint); break;
+  }
+}
+
 size_t Engine::session_count() const { return impl_->sessions.size(); }
 
 void Engine::SetSessionObserver(SessionObserver* observer) {

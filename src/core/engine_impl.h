@@ -144,6 +144,7 @@ struct Engine::Impl {
   void EndOfStream(uint8_t* tcp, Session* s, Direction d, const PacketView& v,
                    PacketEdit& edit, bool rst_counts);
   Decision Finish(PacketBuffer& pkt, const PacketView& v, Session* s, size_t new_total);
+  Decision FinishHeaderOnly(PacketBuffer& pkt, const PacketView& v, const uint8_t* old_tcp);
 
   // ---- engine_stream.cc: payload in sequence order, holes
   size_t MergeRoom(size_t have) const;
@@ -159,6 +160,10 @@ struct Engine::Impl {
                        uint32_t* out_start);
   uint32_t CollectNew(Session* s, Direction d, uint32_t seg_seq, uint32_t seg_end, size_t* n,
                       uint32_t* w_seq, bool* whole);
+
+  // ---- engine_fast_path.cc: segments read in place
+  bool CanScanInPlace(const Session* s, Direction d, uint32_t seg_seq, size_t len) const;
+  void ScanInPlace(Session* s, Direction d, uint32_t seg_seq, size_t n, bool fin);
 
   // ---- engine_scan.cc: lines of the new bytes
   static bool StartsLikeLine(Direction d, const uint8_t* w, size_t n);

@@ -38,12 +38,34 @@ Decision Engine::Impl::Process(PacketBuffer& pkt, uint64_t now) {
       return Decision{Verdict::kDrop, false};
     }
   }
+  // Live, the kernel hands over complete, verified checksums: when only
+  // header fields change, the TCP checksum is updated for them (RFC 1624)
+  // instead of summed again. A capture's checksums may be wrong (offload):
+  // offline, every changed packet is summed in full.
+  uint8_t old_tcp[60];
+  const bool header_only = !edit.changed && !cfg.offline_capture;
+  if (header_only) std::memcpy(old_tcp, pkt.data + v.tcp_offset, v.tcp_header_len);
   // A bare ACK beyond the bytes seen says data was lost before us: its
   // retransmission will arrive in order, so nothing changes here.
   MapSeqAndAck(pkt.data + v.tcp_offset, v, s, d, &edit);
   EndOfStream(pkt.data + v.tcp_offset, s, d, v, edit, rst_counts);
   if (!edit.changed) return {};
+  if (header_only) return FinishHeaderOnly(pkt, v, old_tcp);
   return Finish(pkt, v, s, edit.new_total);
+}
+
+// Only TCP header fields changed (seq, ack, SACK blocks, FIN): the checksum
+// is updated for the changed header bytes, all but the checksum field and
+// the urgent pointer (never changed).
+Decision Engine::Impl::FinishHeaderOnly(PacketBuffer& pkt, const PacketView& v,
+                                        const uint8_t* old_tcp) {
+  uint8_t* tcp = pkt.data + v.tcp_offset;
+  uint16_t check = LoadBe16(tcp + 16);
+  check = ChecksumUpdate(check, old_tcp, tcp, 16);
+  check = ChecksumUpdate(check, old_tcp + 20, tcp + 20, v.tcp_header_len - 20);
+  StoreBe16(tcp + 16, check);
+  ++stats.modified_packets;
+  return Decision{Verdict::kAccept, true};
 }
 
 bool Engine::Impl::Classify(const PacketView& v, Direction* d, FlowKey* key) {
@@ -159,6 +181,10 @@ void Engine::Impl::RewritePayload(PacketBuffer& pkt, const PacketView& v, Sessio
   const size_t room = std::min(pkt.capacity, kMaxIpPacket);
   out_limit = room > v.payload_offset ? room - v.payload_offset : 0;
   out_limit = std::min(out_limit, out.size());
+  if (!syn && CanScanInPlace(s, d, v.seq, v.payload_len)) {
+    ScanInPlace(s, d, v.seq, v.payload_len, fin);
+    return;  // the payload is unchanged
+  }
   bool whole = true;
   edit->first_input = HandlePayload(s, d, edit->first_input, v.payload_len, fin, &whole);
   if (fin && !whole) edit->clear_fin = true;

@@ -166,6 +166,26 @@ uint32_t ChecksumAdd(uint32_t sum, const uint8_t* data, size_t len) {
   return sum;
 }
 
+uint16_t ChecksumUpdate(uint16_t check, const uint8_t* old_bytes, const uint8_t* new_bytes,
+                        size_t n) {
+  // ~m + m' for each word; a 32-bit complement complements both halves.
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t a, b;
+    std::memcpy(&a, old_bytes + i, 4);
+    std::memcpy(&b, new_bytes + i, 4);
+    acc += uint64_t{static_cast<uint32_t>(~a)} + b;
+  }
+  if (i + 2 <= n) {
+    uint16_t a, b;
+    std::memcpy(&a, old_bytes + i, 2);
+    std::memcpy(&b, new_bytes + i, 2);
+    acc += uint64_t{static_cast<uint16_t>(~a)} + b;
+  }
+  return ChecksumFold(HostSumToBe(acc) + (~uint32_t{check} & 0xffff));
+}
+
 uint16_t ChecksumFold(uint32_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum & 0xffff);

@@ -30,6 +30,26 @@ Session* SessionTable::Find(const FlowKey& key) {
   return nullptr;
 }
 
+void SessionTable::PrefetchBucket(uint64_t hash) const {
+  __builtin_prefetch(&buckets_[static_cast<uint32_t>(hash) & (buckets_.size() - 1)]);
+}
+
+void SessionTable::PrefetchSlot(uint64_t hash) const {
+  const uint32_t i = buckets_[static_cast<uint32_t>(hash) & (buckets_.size() - 1)];
+  if (i >= slots_.size()) return;
+  const char* line = reinterpret_cast<const char*>(&slots_[i]);
+  for (size_t off = 0; off < sizeof(Session); off += 64) __builtin_prefetch(line + off, 1);
+  __builtin_prefetch(line + sizeof(Session) - 1, 1);
+}
+
+void SessionTable::PrefetchNeighbours(uint64_t hash) const {
+  const uint32_t i = buckets_[static_cast<uint32_t>(hash) & (buckets_.size() - 1)];
+  if (i >= slots_.size()) return;
+  const Session& s = slots_[i];
+  if (s.lru_prev < slots_.size()) __builtin_prefetch(&slots_[s.lru_prev].lru_next, 1);
+  if (s.lru_next < slots_.size()) __builtin_prefetch(&slots_[s.lru_next].lru_prev, 1);
+}
+
 void SessionTable::Unlink(Session* s) {
   const uint32_t idx = IndexOf(s);
   // Hash chain.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "tests/support/packet_builder.h"
 
 namespace ftpalg::testing {
@@ -90,6 +92,51 @@ TEST(PacketTest, ChecksumAddMatchesTheWordByWordSum) {
     ASSERT_EQ(ChecksumFold(ChecksumAdd(carry, data + off, len)),
               ChecksumFold(reference(carry, data + off, len)));
   }
+}
+
+// RFC 1624 update of the TCP checksum for changed header bytes (seq, ack,
+// SACK blocks, flags) equals a full recompute, on random packets (IPv4 and
+// IPv6, random payloads and header values).
+TEST(PacketTest, ChecksumUpdateEqualsFullRecompute) {
+  std::mt19937 rng(1624);
+  auto byte = [&] { return static_cast<char>(rng() & 0xff); };
+  for (int round = 0; round < 20000; ++round) {
+    TcpSpec spec{round % 3 == 0 ? Ep("2001:db8::7", static_cast<uint16_t>(rng()))
+                                : Ep("10.1.2.3", static_cast<uint16_t>(rng())),
+                 round % 3 == 0 ? Ep("2001:db8::1", 21) : Ep("192.0.2.9", 21),
+                 static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()),
+                 static_cast<uint8_t>(rng() & 0x3f), "", {}, round % 6 == 0};
+    const size_t len = rng() % 80;
+    for (size_t i = 0; i < len; ++i) spec.payload += byte();
+    if (round % 4 == 0) spec.sack = {{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng())}};
+    auto p = BuildTcp(spec);
+    const PacketView v = View(p);
+    ASSERT_TRUE(ChecksumsValid(p.data(), v));
+    uint8_t* tcp = p.data() + v.tcp_offset;
+    std::vector<uint8_t> old(tcp, tcp + v.tcp_header_len);
+    // Change what the engine changes: seq, ack, flags, SACK edges.
+    if (rng() & 1) StoreBe32(tcp + 4, static_cast<uint32_t>(rng()));
+    if (rng() & 1) StoreBe32(tcp + 8, static_cast<uint32_t>(rng()));
+    if (rng() & 1) tcp[13] = static_cast<uint8_t>(tcp[13] ^ kTcpFin);
+    for (size_t i = 20; i < v.tcp_header_len; ++i) {
+      if (rng() % 4 == 0) tcp[i] = static_cast<uint8_t>(rng());
+    }
+    uint16_t check = LoadBe16(tcp + 16);
+    check = ChecksumUpdate(check, old.data(), tcp, 16);
+    check = ChecksumUpdate(check, old.data() + 20, tcp + 20, v.tcp_header_len - 20);
+    std::vector<uint8_t> full = p;
+    FinalizePacket(full.data(), v);
+    ASSERT_EQ(check, LoadBe16(full.data() + v.tcp_offset + 16)) << "round " << round;
+  }
+}
+
+// Nothing changed: the checksum stays as it was.
+TEST(PacketTest, ChecksumUpdateOfUnchangedBytesKeepsTheChecksum) {
+  auto p = BuildTcp({Ep("10.0.0.1", 1234), Ep("192.0.2.1", 21), 7, 9, kTcpAck, "NOOP\r\n",
+                     {}, false});
+  const PacketView v = View(p);
+  const uint8_t* tcp = p.data() + v.tcp_offset;
+  EXPECT_EQ(ChecksumUpdate(LoadBe16(tcp + 16), tcp, tcp, 16), LoadBe16(tcp + 16));
 }
 
 }  // namespace

@@ -129,7 +129,7 @@ bool WriteFile(const std::string& path, std::string_view data) {
   return !ec;
 }
 
-std::string RenderTrace(const GoldenCase& c, std::string* error) {
+std::string RenderTrace(const GoldenCase& c, std::string* error, bool scan_in_place) {
   std::string args_text;
   if (std::error_code ec; fs::exists(c.args, ec) && !ReadFile(c.args, &args_text)) {
     *error = c.args + ": cannot read";
@@ -145,6 +145,7 @@ std::string RenderTrace(const GoldenCase& c, std::string* error) {
     return "";
   }
   options.output.clear();
+  options.engine.scan_in_place = scan_in_place;
   std::ostringstream trace;
   ReplayOutputs outputs;
   outputs.trace = &trace;

@@ -39,7 +39,9 @@ std::vector<std::string> SplitArgs(std::string_view text);
 
 // Runs the replay of c in-process and returns its trace; "" + *error on
 // failure.
-std::string RenderTrace(const GoldenCase& c, std::string* error);
+// scan_in_place off: every segment takes the engine's general walk (the
+// trace must not change).
+std::string RenderTrace(const GoldenCase& c, std::string* error, bool scan_in_place = true);
 
 // The comment header written at the top of a regenerated baseline.
 std::string GoldenHeader(const GoldenCase& c);
