@@ -9,6 +9,7 @@
 #include "adapters/pcap_source.h"
 #include "adapters/pcap_writer.h"
 #include "ftpalg/engine.h"
+#include "replay/event_recorder.h"
 #include "replay/recording_sink.h"
 #include "replay/trace_writer.h"
 
@@ -106,6 +107,14 @@ class Replayer {
     // Expectation records go out as they are installed: none is kept.
     sink_.set_keep_jsonl(false);
     sink_.set_jsonl_out(outputs.expectations);
+    if (outputs.events != nullptr) {
+      events_.emplace(options.engine, *outputs.events);
+      engine_.SetSessionObserver(&*events_);
+    }
+    sink_.set_observer([this](RecordingSink::Event e, const Expectation& x) {
+      if (trace_) trace_->OnExpectation(e, x);
+      if (events_) events_->OnExpectation(e, x, now_ms_);
+    });
   }
 
   void OnRecord(const PcapRecord& rec);
@@ -125,6 +134,7 @@ class Replayer {
   RecordingSink sink_;
   std::optional<TraceWriter> trace_;
   TeeLogger logger_;
+  std::optional<ReplayEventRecorder> events_;  // --events; outlives engine_
   IdentityResolver resolver_;
   Engine engine_;
   // Not zero-filled: only the pages the largest frame reaches get mapped.
@@ -138,9 +148,6 @@ class Replayer {
 Logger* Replayer::StartTrace(const EngineConfig& config) {
   if (outputs_.trace == nullptr) return nullptr;
   trace_.emplace(config, *outputs_.trace);
-  sink_.set_observer([this](RecordingSink::Event e, const Expectation& x) {
-    trace_->OnExpectation(e, x);
-  });
   return &*trace_;
 }
 

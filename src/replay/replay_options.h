@@ -21,6 +21,7 @@ struct ReplayOptions {
   std::string output;             // OUT capture (empty: none, tests only)
   std::string expectations_path;  // --expectations (empty: none)
   std::string trace_path;         // --trace (empty: none)
+  std::string events_path;        // --events (empty: none)
   bool verbose = false;           // engine log events on stderr
   bool help = false;              // --help: print usage, nothing else
   bool version = false;           // --version: print the version, nothing else

@@ -33,7 +33,7 @@ TEST(ReplayOptions, AllFlags) {
   ASSERT_EQ(Parse({"--public-ip", "203.0.113.1", "--public-ip=2001:db8:1::1",
                    "--inside", "10.0.0.0/8", "--inside=fd00::/8",
                    "--control-port", "21", "--control-port=2121",
-                   "--expectations", "e.jsonl", "--trace", "t.txt",
+                   "--expectations", "e.jsonl", "--trace", "t.txt", "--events=ev.jsonl",
                    "--max-line", "1024", "--verbose", "--all-expectations", "in.pcap",
                    "out.pcap"},
                   &o),
@@ -47,6 +47,7 @@ TEST(ReplayOptions, AllFlags) {
   EXPECT_EQ(o.engine.control_ports, (std::vector<uint16_t>{21, 2121}));
   EXPECT_EQ(o.expectations_path, "e.jsonl");
   EXPECT_EQ(o.trace_path, "t.txt");
+  EXPECT_EQ(o.events_path, "ev.jsonl");
   EXPECT_EQ(o.engine.max_line_len, 1024);
   EXPECT_TRUE(o.verbose);
   EXPECT_TRUE(o.engine.expect_unrewritten);
@@ -116,6 +117,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--verbose=yes", "a", "b"}, "no value"},
         BadCase{{"--all-expectations=1", "a", "b"}, "no value"},
         BadCase{{"--trace", "t", "--trace", "u", "a", "b"}, "twice"},
+        BadCase{{"--events", "t", "--events", "u", "a", "b"}, "twice"},
         BadCase{{"--expectations", "t", "--expectations", "u", "a", "b"}, "twice"}));
 
 TEST(ParseBoundedNumber, Bounds) {

@@ -72,6 +72,7 @@ std::vector<GoldenCase> FindGoldenCases(const std::string& root,
     c.capture = it->path().string();
     c.golden = (dir / (stem + ".golden")).string();
     c.args = (dir / (stem + ".args")).string();
+    c.events = (dir / (stem + ".events")).string();
     const bool has_golden = fs::exists(c.golden, ec);
     const bool has_args = fs::exists(c.args, ec);
     if (!has_golden && !(include_without_golden && has_args)) continue;
@@ -129,11 +130,14 @@ bool WriteFile(const std::string& path, std::string_view data) {
   return !ec;
 }
 
-std::string RenderTrace(const GoldenCase& c, std::string* error) {
+namespace {
+
+// Runs the replay of c in-process with trace or events into *out.
+bool RunCase(const GoldenCase& c, bool events, std::ostringstream* out, std::string* error) {
   std::string args_text;
   if (std::error_code ec; fs::exists(c.args, ec) && !ReadFile(c.args, &args_text)) {
     *error = c.args + ": cannot read";
-    return "";
+    return false;
   }
   std::vector<std::string> words = SplitArgs(args_text);
   words.push_back(c.capture);
@@ -142,18 +146,29 @@ std::string RenderTrace(const GoldenCase& c, std::string* error) {
   ReplayOptions options;
   if (std::string err = ParseReplayArgs(views, &options); !err.empty()) {
     *error = c.args + ": " + err;
-    return "";
+    return false;
   }
   options.output.clear();
-  std::ostringstream trace;
   ReplayOutputs outputs;
-  outputs.trace = &trace;
+  (events ? outputs.events : outputs.trace) = out;
   ReplaySummary summary;
   if (std::string err = RunReplay(options, outputs, &summary); !err.empty()) {
     *error = err;
-    return "";
+    return false;
   }
-  return trace.str();
+  return true;
+}
+
+}  // namespace
+
+std::string RenderTrace(const GoldenCase& c, std::string* error) {
+  std::ostringstream trace;
+  return RunCase(c, false, &trace, error) ? trace.str() : "";
+}
+
+std::string RenderEvents(const GoldenCase& c, std::string* error) {
+  std::ostringstream events;
+  return RunCase(c, true, &events, error) ? events.str() : "";
 }
 
 std::string GoldenHeader(const GoldenCase& c) {
