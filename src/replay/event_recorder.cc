@@ -9,14 +9,11 @@ void ReplayEventRecorder::SessionStarted(uint64_t id, const FlowKey& key, bool p
   f.session = id;
   f.orig = key;
   f.picked_up = picked_up;
-  // The REPLY tuple a masquerading gateway would give: an inside client
-  // appears as the public address of its family (same port); otherwise
-  // (or with no public address of that family) unchanged.
-  Endpoint client_public = key.client;
-  const auto& pub = key.client.addr.family == Family::kV4 ? config_.public_v4 : config_.public_v6;
-  if (pub && config_.IsInside(key.client.addr)) client_public.addr = *pub;
-  f.reply_src = key.server;
-  f.reply_dst = client_public;
+  // The REPLY tuple the resolver's binding gives (ports kept): an inside
+  // client masqueraded to --public-ip; a --conntrack session as declared.
+  const NatBinding b = resolver_.Binding(key);
+  f.reply_src = Endpoint{b.server_inside, key.server.port};
+  f.reply_dst = Endpoint{b.client_outside, key.client.port};
   Write(FormatSessionStart(line_, now_ms, f));
 }
 

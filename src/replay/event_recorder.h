@@ -1,8 +1,8 @@
 // ftpalg-replay --events: the schema-v1 NAT-binding records (docs/events.md)
 // the capture would have produced, written with the daemon's formatter.
 // Offline there is no conntrack and no kernel state: session_start's REPLY
-// tuple is inferred from --public-ip (an inside client is taken to be
-// masqueraded to the public address, same port), data_installed means the
+// tuple is the resolver's binding (--public-ip for an inside client, same
+// port; --conntrack: the declared REPLY tuple), data_installed means the
 // replay's expectation bookkeeping accepted it (mechanism "expectation"),
 // and times are the capture's. Records only the live daemon can make
 // (stream_open, data_used, data_withdrawn, data_expired) are not written.
@@ -13,7 +13,6 @@
 #include <ostream>
 
 #include "conntrack/event_format.h"
-#include "ftpalg/config.h"
 #include "ftpalg/engine.h"
 #include "replay/recording_sink.h"
 
@@ -21,8 +20,8 @@ namespace ftpalg {
 
 class ReplayEventRecorder final : public SessionObserver {
  public:
-  ReplayEventRecorder(const EngineConfig& config, std::ostream& out)
-      : config_(config), out_(out) {}
+  ReplayEventRecorder(FlowResolver& resolver, std::ostream& out)
+      : resolver_(resolver), out_(out) {}
 
   void SessionStarted(uint64_t id, const FlowKey& key, bool picked_up,
                       uint64_t now_ms) override;
@@ -35,7 +34,7 @@ class ReplayEventRecorder final : public SessionObserver {
  private:
   void Write(std::string_view line) { out_ << line; }
 
-  const EngineConfig& config_;
+  FlowResolver& resolver_;
   std::ostream& out_;
   JsonLine line_;
 };

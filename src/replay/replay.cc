@@ -11,6 +11,7 @@
 #include "ftpalg/engine.h"
 #include "replay/event_recorder.h"
 #include "replay/recording_sink.h"
+#include "replay/replay_resolver.h"
 #include "replay/trace_writer.h"
 
 namespace ftpalg {
@@ -102,13 +103,13 @@ class Replayer {
         summary_(summary),
         writer_(writer),
         logger_(StartTrace(options.engine), outputs.log),
-        resolver_(options.engine),
+        resolver_(options.engine, options.conntracks),
         engine_(options.engine, sink_, resolver_, logger_, summary->stats) {
     // Expectation records go out as they are installed: none is kept.
     sink_.set_keep_jsonl(false);
     sink_.set_jsonl_out(outputs.expectations);
     if (outputs.events != nullptr) {
-      events_.emplace(options.engine, *outputs.events);
+      events_.emplace(resolver_, *outputs.events);
       engine_.SetSessionObserver(&*events_);
     }
     sink_.set_observer([this](RecordingSink::Event e, const Expectation& x) {
@@ -135,7 +136,7 @@ class Replayer {
   std::optional<TraceWriter> trace_;
   TeeLogger logger_;
   std::optional<ReplayEventRecorder> events_;  // --events; outlives engine_
-  IdentityResolver resolver_;
+  ReplayResolver resolver_;  // IdentityResolver plus --conntrack
   Engine engine_;
   // Not zero-filled: only the pages the largest frame reaches get mapped.
   std::unique_ptr<uint8_t[]> buffer_{new uint8_t[kBufferSize]};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ftpalg/config.h"
+#include "replay/replay_resolver.h"
 
 namespace ftpalg {
 
@@ -22,6 +23,7 @@ struct ReplayOptions {
   std::string expectations_path;  // --expectations (empty: none)
   std::string trace_path;         // --trace (empty: none)
   std::string events_path;        // --events (empty: none)
+  std::vector<DeclaredConntrack> conntracks;  // --conntrack (repeatable)
   bool verbose = false;           // engine log events on stderr
   bool help = false;              // --help: print usage, nothing else
   bool version = false;           // --version: print the version, nothing else

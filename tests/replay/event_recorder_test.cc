@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "replay/replay_resolver.h"
+
 namespace ftpalg {
 namespace {
 
@@ -30,8 +32,10 @@ Expectation PasvExpectation() {
 
 TEST(ReplayEventRecorder, InsideClientGetsThePublicBinding) {
   const EngineConfig config = Config();
+  const std::vector<DeclaredConntrack> declared;
+  ReplayResolver resolver(config, declared);
   std::ostringstream out;
-  ReplayEventRecorder r(config, out);
+  ReplayEventRecorder r(resolver, out);
   r.SessionStarted(1, FlowKey{Ep("192.168.10.2", 40000), Ep("198.51.100.9", 21)}, false, 1000);
   EXPECT_EQ(out.str(),
             "{\"v\":1,\"ts\":\"1970-01-01T00:00:01.000Z\",\"event\":\"session_start\",\"session\":1,"
@@ -43,17 +47,34 @@ TEST(ReplayEventRecorder, InsideClientGetsThePublicBinding) {
 
 TEST(ReplayEventRecorder, OutsideClientKeepsItsAddress) {
   const EngineConfig config = Config();
+  const std::vector<DeclaredConntrack> declared;
+  ReplayResolver resolver(config, declared);
   std::ostringstream out;
-  ReplayEventRecorder r(config, out);
+  ReplayEventRecorder r(resolver, out);
   r.SessionStarted(2, FlowKey{Ep("198.51.100.9", 40000), Ep("203.0.113.1", 21)}, true, 0);
   EXPECT_NE(out.str().find("\"picked_up\":true"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("\"client_public\":\"198.51.100.9:40000\""), std::string::npos) << out.str();
 }
 
+TEST(ReplayEventRecorder, DeclaredConntrackGivesTheHairpinBinding) {
+  const EngineConfig config = Config();
+  const std::vector<DeclaredConntrack> declared{*ParseDeclaredConntrack(
+      "192.168.10.2:40300,203.0.113.1:21,192.168.20.2:21,192.168.20.1:40300")};
+  ReplayResolver resolver(config, declared);
+  std::ostringstream out;
+  ReplayEventRecorder r(resolver, out);
+  r.SessionStarted(4, FlowKey{Ep("192.168.10.2", 40300), Ep("203.0.113.1", 21)}, false, 0);
+  EXPECT_NE(out.str().find("\"client_public\":\"192.168.20.1:40300\",\"server_inside\":\"192.168.20.2:21\""),
+            std::string::npos)
+      << out.str();
+}
+
 TEST(ReplayEventRecorder, InstalledIsAnnouncedThenInstalledAsExpectation) {
   const EngineConfig config = Config();
+  const std::vector<DeclaredConntrack> declared;
+  ReplayResolver resolver(config, declared);
   std::ostringstream out;
-  ReplayEventRecorder r(config, out);
+  ReplayEventRecorder r(resolver, out);
   r.OnExpectation(RecordingSink::Event::kInstalled, PasvExpectation(), 2500);
   const std::string s = out.str();
   const size_t announced = s.find("\"event\":\"data_announced\"");
@@ -72,8 +93,10 @@ TEST(ReplayEventRecorder, InstalledIsAnnouncedThenInstalledAsExpectation) {
 
 TEST(ReplayEventRecorder, BusyIsRefusedAndRefreshOrRemoveWriteNothing) {
   const EngineConfig config = Config();
+  const std::vector<DeclaredConntrack> declared;
+  ReplayResolver resolver(config, declared);
   std::ostringstream out;
-  ReplayEventRecorder r(config, out);
+  ReplayEventRecorder r(resolver, out);
   r.OnExpectation(RecordingSink::Event::kRefreshed, PasvExpectation(), 1);
   r.OnExpectation(RecordingSink::Event::kRemoved, PasvExpectation(), 1);
   EXPECT_EQ(out.str(), "");
