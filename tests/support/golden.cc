@@ -130,14 +130,11 @@ bool WriteFile(const std::string& path, std::string_view data) {
   return !ec;
 }
 
-namespace {
-
-// Runs the replay of c in-process with trace or events into *out.
-bool RunCase(const GoldenCase& c, bool events, std::ostringstream* out, std::string* error) {
+std::string RenderTrace(const GoldenCase& c, std::string* error) {
   std::string args_text;
   if (std::error_code ec; fs::exists(c.args, ec) && !ReadFile(c.args, &args_text)) {
     *error = c.args + ": cannot read";
-    return false;
+    return "";
   }
   std::vector<std::string> words = SplitArgs(args_text);
   words.push_back(c.capture);
@@ -146,29 +143,45 @@ bool RunCase(const GoldenCase& c, bool events, std::ostringstream* out, std::str
   ReplayOptions options;
   if (std::string err = ParseReplayArgs(views, &options); !err.empty()) {
     *error = c.args + ": " + err;
-    return false;
+    return "";
   }
   options.output.clear();
+  std::ostringstream trace;
   ReplayOutputs outputs;
-  (events ? outputs.events : outputs.trace) = out;
+  outputs.trace = &trace;
   ReplaySummary summary;
   if (std::string err = RunReplay(options, outputs, &summary); !err.empty()) {
     *error = err;
-    return false;
+    return "";
   }
-  return true;
-}
-
-}  // namespace
-
-std::string RenderTrace(const GoldenCase& c, std::string* error) {
-  std::ostringstream trace;
-  return RunCase(c, false, &trace, error) ? trace.str() : "";
+  return trace.str();
 }
 
 std::string RenderEvents(const GoldenCase& c, std::string* error) {
+  std::string args_text;
+  if (std::error_code ec; fs::exists(c.args, ec) && !ReadFile(c.args, &args_text)) {
+    *error = c.args + ": cannot read";
+    return "";
+  }
+  std::vector<std::string> words = SplitArgs(args_text);
+  words.push_back(c.capture);
+  words.push_back("/dev/null");
+  std::vector<std::string_view> views(words.begin(), words.end());
+  ReplayOptions options;
+  if (std::string err = ParseReplayArgs(views, &options); !err.empty()) {
+    *error = c.args + ": " + err;
+    return "";
+  }
+  options.output.clear();
   std::ostringstream events;
-  return RunCase(c, true, &events, error) ? events.str() : "";
+  ReplayOutputs outputs;
+  outputs.events = &events;
+  ReplaySummary summary;
+  if (std::string err = RunReplay(options, outputs, &summary); !err.empty()) {
+    *error = err;
+    return "";
+  }
+  return events.str();
 }
 
 std::string GoldenHeader(const GoldenCase& c) {
