@@ -100,7 +100,7 @@ TEST(GoldenSupport, EventsBaselinesArePresent) {
   // The captures whose --events records are reviewed (pcaps/README.md):
   // if they vanish, EventsMatchBaseline would pass by checking nothing.
   std::string text;
-  for (const char* name : {"port_basic", "pasv_227_forms", "epsv_229", "ccc_clear_after_tls"}) {
+  for (const char* name : {"port_basic", "pasv_227_forms", "epsv_229", "ccc_clear_after_tls", "hairpin_227"}) {
     EXPECT_TRUE(ReadFile(std::string("pcaps/synthetic/") + name + ".events", &text)) << name;
     EXPECT_NE(text.find("\"event\":\"data_installed\""), std::string::npos) << name;
   }
