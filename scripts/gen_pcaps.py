@@ -26,6 +26,11 @@ STEP_US = 1000                  # 1 ms between records
 MAC_CLIENT = "02:00:00:00:00:01"
 MAC_SERVER = "02:00:00:00:00:02"
 ARGS = "--public-ip 203.0.113.1 --public-ip 2001:db8:1::1\n"
+# Replay flags some cases need beyond ARGS (appended to their .args).
+EXTRA_ARGS = {
+    # the control conntrack the daemon would read: DNAT to the server, SNAT to the gateway
+    "hairpin_227": "--conntrack 192.168.10.2:40300,203.0.113.1:21,192.168.20.2:21,192.168.20.1:40300\n",
+}
 
 LINKTYPE_ETHERNET = 1
 LINKTYPE_LINUX_SLL = 113
@@ -608,6 +613,55 @@ def server_10_20(cap):
     t.close()
 
 
+
+def hairpin_227(cap):
+    """Hairpin NAT (docs/operating.md) as the gateway's raw PREROUTING sees it (where
+    ftpalgd's queue is): the inside client 192.168.10.2 dials the public address
+    203.0.113.1:21 of the port-forwarded inside server 192.168.20.2 (before DNAT);
+    the server's replies come from its private address to the hairpin SNAT address
+    192.168.20.1 (before de-NAT), their 227 carrying the private address. The
+    .args declare the control conntrack (--conntrack), which the daemon reads from
+    the kernel. The data connection (client to the public address) passes untouched."""
+    t = Tcp(cap, C4B, "203.0.113.1", 40300)
+    # the server's half as raw PREROUTING sees it: the REPLY tuple
+    reply = Tcp(cap, "192.168.20.1", S4, 40300)
+
+    def from_server(flags, payload=b""):
+        reply.pkt(False, flags, t.s_next, t.c_next, payload)
+        t.s_next += len(payload) + (1 if "S" in flags or "F" in flags else 0)
+
+    t.pkt(True, "S", t.c_next, 0)
+    t.c_next += 1
+    from_server("SA")
+    t.pkt(True, "A", t.c_next, t.s_next)
+
+    def c(data):
+        t.pkt(True, "PA", t.c_next, t.s_next, data)
+        t.c_next += len(data)
+
+    def s(data):
+        from_server("PA", data)
+        t.pkt(True, "A", t.c_next, t.s_next)
+
+    s(b"220 (vsFTPd 3.0.3)\r\n")
+    c(b"USER anonymous\r\n")
+    s(b"331 Please specify the password.\r\n")
+    c(b"PASS guest@\r\n")
+    s(b"230 Login successful.\r\n")
+    c(b"PASV\r\n")
+    s(b"227 Entering Passive Mode (192,168,20,2,195,81).\r\n")
+    c(b"RETR readme.txt\r\n")
+    d = Tcp(cap, C4B, "203.0.113.1", 51000, sport=50001, cisn=7000000, sisn=8000000)
+    d.pkt(True, "S", d.c_next, 0)
+    s(b"150 Opening BINARY mode data connection.\r\n226 Transfer complete.\r\n")
+    c(b"QUIT\r\n")
+    s(b"221 Goodbye.\r\n")
+    from_server("FA")
+    t.pkt(True, "FA", t.c_next, t.s_next)
+    t.c_next += 1
+    from_server("A")
+
+
 # ---------------------------------------------------------------- impaired networks
 # Captures as seen at the gateway (issue 11): "lost before the gateway" means the
 # segment is absent from the capture (only its retransmission appears); "lost after
@@ -995,6 +1049,7 @@ CASES = [
     ("linux_sll2", port_basic_variant, {"link": "sll2"}, "Linux cooked capture v2 (SLL2): PORT and 227"),
     ("nanosecond_pcap", port_basic_variant, {"nano": True}, "nanosecond-resolution pcap: timestamps kept"),
     ("server_10_20", server_10_20, {}, "227 from server 10.20.0.2 to client 192.168.10.2"),
+    ("hairpin_227", hairpin_227, {}, "hairpin NAT as raw PREROUTING sees it: inside client 192.168.10.2 to the public 203.0.113.1:21 (before DNAT), the inside server's replies from 192.168.20.2:21 to the hairpin SNAT address 192.168.20.1 (before de-NAT); `.args` declare the control conntrack (`--conntrack`); its 227 (192,168,20,2) rewritten to 203.0.113.1, expectation peer 192.168.10.2, nat 192.168.20.2"),
     # impaired networks (issue 11): what the engine does with each is in pcaps/README.md
     ("synack_new_isn", synack_new_isn, {}, "SYN-ACK lost after the gateway, SYN retransmitted 1 s later, second SYN-ACK with a new ISN (+16124080); then PORT"),
     ("reorder_feat_then_port", reorder_feat_then_port, {}, "12-segment multi-line 211 FEAT reply arriving shuffled (several segments beyond each hole), then PORT, then a 227 in 3 reordered segments; 2nd connection: the reordered 227 alone"),
@@ -1020,7 +1075,7 @@ def generate(out_dir):
         with open(os.path.join(out_dir, name + ".pcap"), "wb") as f:
             f.write(cap.bytes())
         with open(os.path.join(out_dir, name + ".args"), "w") as f:
-            f.write(ARGS)
+            f.write(ARGS + EXTRA_ARGS.get(name, ""))
         names += [name + ".pcap", name + ".args"]
     return names
 

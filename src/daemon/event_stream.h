@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "conntrack/binding_events.h"
-#include "daemon/event_format.h"
+#include "conntrack/event_format.h"
 #include "daemon/event_ring.h"
 #include "ftpalg/engine.h"
 #include "ftpalg/logger.h"

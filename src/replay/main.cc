@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   }
 
   std::string error;
-  std::unique_ptr<ftpalg::AtomicFile> exp_file, trace_file;
+  std::unique_ptr<ftpalg::AtomicFile> exp_file, trace_file, events_file;
   if (!options.expectations_path.empty()) {
     exp_file = ftpalg::AtomicFile::Create(options.expectations_path, &error);
     if (!exp_file) return Fail(error);
@@ -61,12 +61,18 @@ int main(int argc, char** argv) {
     if (!trace_file) return Fail(error);
   }
 
-  // Both files are streamed (written as the replay goes), and appear under
+  if (!options.events_path.empty()) {
+    events_file = ftpalg::AtomicFile::Create(options.events_path, &error);
+    if (!events_file) return Fail(error);
+  }
+
+  // The files are streamed (written as the replay goes), and appear under
   // their names only once everything succeeded.
   StderrLogger stderr_logger;
   ftpalg::ReplayOutputs outputs;
   outputs.expectations = exp_file ? &exp_file->stream() : nullptr;
   outputs.trace = trace_file ? &trace_file->stream() : nullptr;
+  outputs.events = events_file ? &events_file->stream() : nullptr;
   outputs.log = options.verbose ? &stderr_logger : nullptr;
   ftpalg::ReplaySummary summary;
   if (std::string err = ftpalg::RunReplay(options, outputs, &summary); !err.empty()) {
@@ -77,6 +83,10 @@ int main(int argc, char** argv) {
     return Fail(error);
   }
   if (trace_file && !trace_file->Commit(&error)) {
+    std::remove(options.output.c_str());
+    return Fail(error);
+  }
+  if (events_file && !events_file->Commit(&error)) {
     std::remove(options.output.c_str());
     return Fail(error);
   }

@@ -9,7 +9,9 @@
 #include "adapters/pcap_source.h"
 #include "adapters/pcap_writer.h"
 #include "ftpalg/engine.h"
+#include "replay/event_recorder.h"
 #include "replay/recording_sink.h"
+#include "replay/replay_resolver.h"
 #include "replay/trace_writer.h"
 
 namespace ftpalg {
@@ -101,11 +103,19 @@ class Replayer {
         summary_(summary),
         writer_(writer),
         logger_(StartTrace(options.engine), outputs.log),
-        resolver_(options.engine),
+        resolver_(options.engine, options.conntracks),
         engine_(options.engine, sink_, resolver_, logger_, summary->stats) {
     // Expectation records go out as they are installed: none is kept.
     sink_.set_keep_jsonl(false);
     sink_.set_jsonl_out(outputs.expectations);
+    if (outputs.events != nullptr) {
+      events_.emplace(resolver_, *outputs.events);
+      engine_.SetSessionObserver(&*events_);
+    }
+    sink_.set_observer([this](RecordingSink::Event e, const Expectation& x) {
+      if (trace_) trace_->OnExpectation(e, x);
+      if (events_) events_->OnExpectation(e, x, now_ms_);
+    });
   }
 
   void OnRecord(const PcapRecord& rec);
@@ -125,7 +135,8 @@ class Replayer {
   RecordingSink sink_;
   std::optional<TraceWriter> trace_;
   TeeLogger logger_;
-  IdentityResolver resolver_;
+  std::optional<ReplayEventRecorder> events_;  // --events; outlives engine_
+  ReplayResolver resolver_;  // IdentityResolver plus --conntrack
   Engine engine_;
   // Not zero-filled: only the pages the largest frame reaches get mapped.
   std::unique_ptr<uint8_t[]> buffer_{new uint8_t[kBufferSize]};
@@ -138,9 +149,6 @@ class Replayer {
 Logger* Replayer::StartTrace(const EngineConfig& config) {
   if (outputs_.trace == nullptr) return nullptr;
   trace_.emplace(config, *outputs_.trace);
-  sink_.set_observer([this](RecordingSink::Event e, const Expectation& x) {
-    trace_->OnExpectation(e, x);
-  });
   return &*trace_;
 }
 

@@ -40,6 +40,7 @@ struct ReplaySummary {
 struct ReplayOutputs {
   std::ostream* trace = nullptr;         // golden text, when wanted
   std::ostream* expectations = nullptr;  // JSON Lines, when wanted
+  std::ostream* events = nullptr;        // --events: schema-v1 records
   Logger* log = nullptr;                 // engine events (e.g. stderr)
 };
 

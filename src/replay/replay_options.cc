@@ -11,7 +11,8 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: ftpalg-replay [--public-ip ADDR]... [--inside CIDR]...\n"
     "                     [--control-port N]... [--expectations FILE]\n"
-    "                     [--all-expectations] [--trace FILE] [--max-line N]\n"
+    "                     [--all-expectations] [--trace FILE] [--events FILE]\n"
+    "                     [--conntrack O_SRC,O_DST,R_SRC,R_DST]... [--max-line N]\n"
     "                     [--verbose]\n"
     "                     IN.pcap OUT.pcap\n"
     "       ftpalg-replay --help | --version\n"
@@ -23,6 +24,9 @@ constexpr std::string_view kUsage =
     "  --expectations FILE  write expectation records as JSON Lines\n"
     "  --all-expectations   also those for announcements needing no rewrite\n"
     "  --trace FILE         write the golden-format text trace\n"
+    "  --events FILE        write NAT-binding records (docs/events.md) as JSON Lines\n"
+    "  --conntrack O_SRC,O_DST,R_SRC,R_DST  a NATed control connection's ORIGINAL\n"
+    "                       and REPLY tuples (addr:port, [v6]:port; repeatable)\n"
     "  --max-line N         longest FTP line parsed, 64..4096 (default 512)\n"
     "  --verbose            engine log events on stderr\n"
     "IN: pcap, pcapng or gzip-compressed pcap. OUT: pcap, same link type.\n";
@@ -39,7 +43,7 @@ struct ArgsSeen {
 
 bool IsValueOption(std::string_view name) {
   return name == "--public-ip" || name == "--inside" || name == "--control-port" ||
-         name == "--expectations" || name == "--trace" || name == "--max-line";
+         name == "--expectations" || name == "--trace" || name == "--events" || name == "--conntrack" || name == "--max-line";
 }
 
 std::string SetPublicIp(std::string_view value, EngineConfig& engine) {
@@ -92,6 +96,13 @@ std::string ApplyValue(std::string_view name, std::string_view value,
   } else if (name == "--trace") {
     if (!out->trace_path.empty()) return "--trace given twice";
     out->trace_path = std::string(value);
+  } else if (name == "--conntrack") {
+    const std::optional<DeclaredConntrack> d = ParseDeclaredConntrack(value);
+    if (!d) return "--conntrack: not ORIG_SRC,ORIG_DST,REPLY_SRC,REPLY_DST (one family): " + Quote(value);
+    out->conntracks.push_back(*d);
+  } else if (name == "--events") {
+    if (!out->events_path.empty()) return "--events given twice";
+    out->events_path = std::string(value);
   }
   return "";
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ftpalg/config.h"
+#include "replay/replay_resolver.h"
 
 namespace ftpalg {
 
@@ -21,6 +22,8 @@ struct ReplayOptions {
   std::string output;             // OUT capture (empty: none, tests only)
   std::string expectations_path;  // --expectations (empty: none)
   std::string trace_path;         // --trace (empty: none)
+  std::string events_path;        // --events (empty: none)
+  std::vector<DeclaredConntrack> conntracks;  // --conntrack (repeatable)
   bool verbose = false;           // engine log events on stderr
   bool help = false;              // --help: print usage, nothing else
   bool version = false;           // --version: print the version, nothing else

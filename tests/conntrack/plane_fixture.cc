@@ -108,6 +108,30 @@ Expectation PasvExpectation(const CtTuple& master, uint16_t port) {
   return e;
 }
 
+Expectation HairpinPasvExpectation() {
+  Expectation e;
+  e.kind = AnnounceKind::k227;
+  e.announcer = Direction::kReply;
+  e.master = kHairpinOrig.ToFlow();
+  e.peer = *IpAddress::Parse("192.168.10.2");
+  e.target = Ep("203.0.113.1", 50001);
+  e.nat_to = Ep("192.168.20.2", 50001);
+  e.timeout_s = 60;
+  return e;
+}
+
+Expectation HairpinPortExpectation() {
+  Expectation e;
+  e.kind = AnnounceKind::kPort;
+  e.announcer = Direction::kOriginal;
+  e.master = kHairpinOrig.ToFlow();
+  e.peer = *IpAddress::Parse("192.168.20.2");
+  e.target = Ep("192.168.20.1", 50005);
+  e.nat_to = Ep("192.168.10.2", 50005);
+  e.timeout_s = 60;
+  return e;
+}
+
 std::vector<uint8_t> Syn(const char* src, uint16_t sport, const char* dst,
                          uint16_t dport) {
   TcpSpec s;

@@ -88,6 +88,16 @@ inline const CtTuple kSnatReply{Ep("203.0.113.2", 21), Ep("203.0.113.1", 40100),
 // Client 203.0.113.2, server 10.7.0.2 behind DNAT 203.0.113.1:21.
 inline const CtTuple kDnatOrig{Ep("203.0.113.2", 40105), Ep("203.0.113.1", 21), 6};
 inline const CtTuple kDnatReply{Ep("10.7.0.2", 21), Ep("203.0.113.2", 40105), 6};
+// Hairpin (docs/operating.md): inside client 192.168.10.2 dials the public
+// address 203.0.113.1:21 of the inside server 192.168.20.2, DNATed to it and
+// SNATed (MASQUERADE on the server's side) to the gateway's 192.168.20.1.
+inline const CtTuple kHairpinOrig{Ep("192.168.10.2", 40200), Ep("203.0.113.1", 21), 6};
+inline const CtTuple kHairpinReply{Ep("192.168.20.2", 21), Ep("192.168.20.1", 40200), 6};
+// The server's 227 (192.168.20.2:50001) as rewritten for the client
+// (203.0.113.1:50001), and the client's PORT (192.168.10.2:50005) as
+// rewritten for the server (192.168.20.1:50005, how it knows the client).
+Expectation HairpinPasvExpectation();
+Expectation HairpinPortExpectation();
 
 Expectation PortExpectation(const CtTuple& master, uint16_t port);
 Expectation PasvExpectation(const CtTuple& master, uint16_t port);

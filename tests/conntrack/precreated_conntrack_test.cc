@@ -94,6 +94,62 @@ TEST_F(PrecreatedConntrackTest, PrecreateActiveToDnatedServerSnatsTheServer) {
       << Nth(1);
 }
 
+// Hairpin: the master is DNATed (to the server) and SNATed (to the
+// gateway's inside address) at once; the data connection needs both.
+TEST_F(PrecreatedConntrackTest, HairpinPassiveIsDnatedToTheServerAndSnatedToTheGateway) {
+  kernel_.conntracks.push_back(Conntrack(kHairpinOrig, kHairpinReply));
+  ASSERT_EQ(plane_->sink().Install(HairpinPasvExpectation()), InstallResult::kOk);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "IPSET_ADD"}));
+  EXPECT_NE(Last().find("IPSET_ATTR_IPADDR_IPV4 [net]=203.0.113.1"), std::string::npos) << Last();
+  EXPECT_NE(Last().find("IPSET_ATTR_PORT [net]=50001"), std::string::npos) << Last();
+  DataSyn(Syn("192.168.10.2", 51000, "203.0.113.1", 50001));
+  EXPECT_EQ(TakeOps(), OpList({"CT_NEW", "IPSET_DEL"}));
+  const std::string& ct_new = Nth(1);
+  EXPECT_NE(ct_new.find("  CTA_TUPLE_ORIG\n"
+                        "    CTA_TUPLE_IP\n"
+                        "      CTA_IP_V4_SRC=192.168.10.2\n"
+                        "      CTA_IP_V4_DST=203.0.113.1\n"),
+            std::string::npos)
+      << ct_new;
+  EXPECT_NE(ct_new.find("  CTA_TUPLE_MASTER\n"
+                        "    CTA_TUPLE_IP\n"
+                        "      CTA_IP_V4_SRC=192.168.10.2\n"
+                        "      CTA_IP_V4_DST=203.0.113.1\n"),
+            std::string::npos)
+      << ct_new;
+  // SNAT: the client as the server knows it (the master's REPLY dst).
+  EXPECT_NE(ct_new.find("  CTA_NAT_SRC\n    CTA_NAT_V4_MINIP=192.168.20.1\n"), std::string::npos)
+      << ct_new;
+  // DNAT: the server's own address and port.
+  EXPECT_NE(ct_new.find("  CTA_NAT_DST\n    CTA_NAT_V4_MINIP=192.168.20.2\n"), std::string::npos)
+      << ct_new;
+  EXPECT_NE(ct_new.find("CTA_PROTONAT_PORT_MIN=50001"), std::string::npos) << ct_new;
+  EXPECT_TRUE(CounterIs("related_created", 1));
+}
+
+TEST_F(PrecreatedConntrackTest, HairpinActiveIsDnatedToTheClientAndSnatedToThePublicAddress) {
+  kernel_.conntracks.push_back(Conntrack(kHairpinOrig, kHairpinReply));
+  ASSERT_EQ(plane_->sink().Install(HairpinPortExpectation()), InstallResult::kOk);
+  EXPECT_EQ(TakeOps(), OpList({"CT_GET", "IPSET_ADD"}));
+  EXPECT_NE(Last().find("IPSET_ATTR_IPADDR_IPV4 [net]=192.168.20.1"), std::string::npos) << Last();
+  DataSyn(Syn("192.168.20.2", 20, "192.168.20.1", 50005));
+  EXPECT_EQ(TakeOps(), OpList({"CT_NEW", "IPSET_DEL"}));
+  const std::string& ct_new = Nth(1);
+  EXPECT_NE(ct_new.find("  CTA_TUPLE_ORIG\n"
+                        "    CTA_TUPLE_IP\n"
+                        "      CTA_IP_V4_SRC=192.168.20.2\n"
+                        "      CTA_IP_V4_DST=192.168.20.1\n"),
+            std::string::npos)
+      << ct_new;
+  // SNAT: the server as the client knows it (the public address it dialled).
+  EXPECT_NE(ct_new.find("  CTA_NAT_SRC\n    CTA_NAT_V4_MINIP=203.0.113.1\n"), std::string::npos)
+      << ct_new;
+  // DNAT: the inside client's own address and port.
+  EXPECT_NE(ct_new.find("  CTA_NAT_DST\n    CTA_NAT_V4_MINIP=192.168.10.2\n"), std::string::npos)
+      << ct_new;
+  EXPECT_NE(ct_new.find("CTA_PROTONAT_PORT_MIN=50005"), std::string::npos) << ct_new;
+}
+
 TEST_F(PrecreatedConntrackTest, EexistDeletesTheStaleConntrackAndRetriesOnce) {
   ASSERT_EQ(plane_->sink().Install(PortExpectation(kSnatOrig, 45000)),
             InstallResult::kOk);

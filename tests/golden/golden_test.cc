@@ -47,6 +47,27 @@ TEST_P(GoldenPcap, SameTraceWithoutInPlaceScan) {
   EXPECT_EQ(LineDiff(slow, fast), "") << c.capture;
 }
 
+// Where a NAME.events baseline exists: the replay's --events records
+// (docs/events.md, schema 1) must equal it.
+TEST_P(GoldenPcap, EventsMatchBaseline) {
+  const GoldenCase& c = GetParam();
+  std::string baseline;
+  if (!ReadFile(c.events, &baseline)) return;  // no events baseline for this capture
+  std::string error;
+  const std::string events = RenderEvents(c, &error);
+  ASSERT_TRUE(error.empty()) << c.capture << ": " << error;
+  if (GoldenUpdateMode()) {
+    ASSERT_TRUE(WriteFile(c.events, events)) << c.events;
+    return;
+  }
+  ASSERT_FALSE(events.empty()) << c.capture << ": no events";
+  const std::string diff = LineDiff(baseline, events);
+  EXPECT_TRUE(diff.empty()) << c.events << " differs from the --events records of "
+                            << c.capture << ":\n" << diff
+                            << "If the change is intended: make golden-update, then "
+                            << "review `git diff pcaps/` like code.";
+}
+
 std::string CaseName(const ::testing::TestParamInfo<GoldenCase>& info) {
   return info.param.name;
 }
@@ -84,6 +105,16 @@ TEST(GoldenSupport, FindsCasesUnderPcaps) {
     EXPECT_EQ(c.name.find_first_not_of(
                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"),
               std::string::npos);
+  }
+}
+
+TEST(GoldenSupport, EventsBaselinesArePresent) {
+  // The captures whose --events records are reviewed (pcaps/README.md):
+  // if they vanish, EventsMatchBaseline would pass by checking nothing.
+  std::string text;
+  for (const char* name : {"port_basic", "pasv_227_forms", "epsv_229", "ccc_clear_after_tls", "hairpin_227"}) {
+    EXPECT_TRUE(ReadFile(std::string("pcaps/synthetic/") + name + ".events", &text)) << name;
+    EXPECT_NE(text.find("\"event\":\"data_installed\""), std::string::npos) << name;
   }
 }
 

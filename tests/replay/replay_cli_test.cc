@@ -81,6 +81,19 @@ TEST_F(ReplayCli, SuccessWritesOutputsAndSummary) {
   }
 }
 
+TEST_F(ReplayCli, EventsFileHoldsSchemaOneRecords) {
+  const std::string out = dir_ + "/out.pcap", ev = dir_ + "/ev.jsonl";
+  const CliResult r = RunCli("--public-ip 203.0.113.1 --events " + ev + " " + kSample + " " + out, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(ev);
+  ASSERT_TRUE(in) << ev;
+  std::string first;
+  ASSERT_TRUE(std::getline(in, first));
+  EXPECT_EQ(first.rfind("{\"v\":1,\"ts\":\"", 0), 0u) << first;
+  EXPECT_NE(first.find("\"event\":\"session_start\""), std::string::npos) << first;
+  EXPECT_EQ(FileCount(), 2u) << "no temporary files left";
+}
+
 TEST_F(ReplayCli, BadOptionExits2WithUsage) {
   const std::string out = dir_ + "/out.pcap";
   const CliResult r = RunCli(std::string("--public-ip nope ") + kSample + " " + out, dir_);

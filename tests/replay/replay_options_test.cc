@@ -33,7 +33,7 @@ TEST(ReplayOptions, AllFlags) {
   ASSERT_EQ(Parse({"--public-ip", "203.0.113.1", "--public-ip=2001:db8:1::1",
                    "--inside", "10.0.0.0/8", "--inside=fd00::/8",
                    "--control-port", "21", "--control-port=2121",
-                   "--expectations", "e.jsonl", "--trace", "t.txt",
+                   "--expectations", "e.jsonl", "--trace", "t.txt", "--events=ev.jsonl", "--conntrack", "192.168.10.2:40300,203.0.113.1:21,192.168.20.2:21,192.168.20.1:40300",
                    "--max-line", "1024", "--verbose", "--all-expectations", "in.pcap",
                    "out.pcap"},
                   &o),
@@ -47,6 +47,9 @@ TEST(ReplayOptions, AllFlags) {
   EXPECT_EQ(o.engine.control_ports, (std::vector<uint16_t>{21, 2121}));
   EXPECT_EQ(o.expectations_path, "e.jsonl");
   EXPECT_EQ(o.trace_path, "t.txt");
+  EXPECT_EQ(o.events_path, "ev.jsonl");
+  ASSERT_EQ(o.conntracks.size(), 1u);
+  EXPECT_EQ(o.conntracks[0].reply_dst.ToString(), "192.168.20.1:40300");
   EXPECT_EQ(o.engine.max_line_len, 1024);
   EXPECT_TRUE(o.verbose);
   EXPECT_TRUE(o.engine.expect_unrewritten);
@@ -116,6 +119,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--verbose=yes", "a", "b"}, "no value"},
         BadCase{{"--all-expectations=1", "a", "b"}, "no value"},
         BadCase{{"--trace", "t", "--trace", "u", "a", "b"}, "twice"},
+        BadCase{{"--events", "t", "--events", "u", "a", "b"}, "twice"},
+        BadCase{{"--conntrack", "10.0.0.1:1,10.0.0.2:21", "a", "b"}, "--conntrack: not ORIG_SRC"},
         BadCase{{"--expectations", "t", "--expectations", "u", "a", "b"}, "twice"}));
 
 TEST(ParseBoundedNumber, Bounds) {

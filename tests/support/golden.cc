@@ -72,6 +72,7 @@ std::vector<GoldenCase> FindGoldenCases(const std::string& root,
     c.capture = it->path().string();
     c.golden = (dir / (stem + ".golden")).string();
     c.args = (dir / (stem + ".args")).string();
+    c.events = (dir / (stem + ".events")).string();
     const bool has_golden = fs::exists(c.golden, ec);
     const bool has_args = fs::exists(c.args, ec);
     if (!has_golden && !(include_without_golden && has_args)) continue;
@@ -129,32 +130,59 @@ bool WriteFile(const std::string& path, std::string_view data) {
   return !ec;
 }
 
-std::string RenderTrace(const GoldenCase& c, std::string* error, bool scan_in_place) {
+namespace {
+// The replay options of c (its .args, the capture, no output file); false
+// with *error when the args cannot be read or parsed.
+bool CaseOptions(const GoldenCase& c, ReplayOptions* options, std::string* error) {
   std::string args_text;
   if (std::error_code ec; fs::exists(c.args, ec) && !ReadFile(c.args, &args_text)) {
     *error = c.args + ": cannot read";
-    return "";
+    return false;
   }
   std::vector<std::string> words = SplitArgs(args_text);
   words.push_back(c.capture);
   words.push_back("/dev/null");  // OUT is required by the CLI; not written
   std::vector<std::string_view> views(words.begin(), words.end());
-  ReplayOptions options;
-  if (std::string err = ParseReplayArgs(views, &options); !err.empty()) {
+  if (std::string err = ParseReplayArgs(views, options); !err.empty()) {
     *error = c.args + ": " + err;
-    return "";
+    return false;
   }
-  options.output.clear();
+  options->output.clear();
+  return true;
+}
+
+// Replays c with the given outputs; "" on success, else the error.
+std::string Replay(const ReplayOptions& options, const ReplayOutputs& outputs) {
+  ReplaySummary summary;
+  return RunReplay(options, outputs, &summary);
+}
+}  // namespace
+
+std::string RenderTrace(const GoldenCase& c, std::string* error, bool scan_in_place) {
+  ReplayOptions options;
+  if (!CaseOptions(c, &options, error)) return "";
   options.engine.scan_in_place = scan_in_place;
   std::ostringstream trace;
   ReplayOutputs outputs;
   outputs.trace = &trace;
-  ReplaySummary summary;
-  if (std::string err = RunReplay(options, outputs, &summary); !err.empty()) {
+  if (std::string err = Replay(options, outputs); !err.empty()) {
     *error = err;
     return "";
   }
   return trace.str();
+}
+
+std::string RenderEvents(const GoldenCase& c, std::string* error) {
+  ReplayOptions options;
+  if (!CaseOptions(c, &options, error)) return "";
+  std::ostringstream events;
+  ReplayOutputs outputs;
+  outputs.events = &events;
+  if (std::string err = Replay(options, outputs); !err.empty()) {
+    *error = err;
+    return "";
+  }
+  return events.str();
 }
 
 std::string GoldenHeader(const GoldenCase& c) {

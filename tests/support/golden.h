@@ -21,6 +21,9 @@ struct GoldenCase {
   std::string capture;  // path of the capture
   std::string golden;   // path of the baseline (may not exist yet)
   std::string args;     // path of the .args sidecar (may not exist)
+  // NAME.events: the --events records' baseline (JSON Lines, no comments;
+  // compared only where the file exists: `touch` it, then golden-update).
+  std::string events;
 };
 
 inline constexpr std::string_view kPlaceholderMarker = "# PLACEHOLDER";
@@ -42,6 +45,8 @@ std::vector<std::string> SplitArgs(std::string_view text);
 // scan_in_place off: every segment takes the engine's general walk (the
 // trace must not change).
 std::string RenderTrace(const GoldenCase& c, std::string* error, bool scan_in_place = true);
+// The same replay's --events records (JSON Lines).
+std::string RenderEvents(const GoldenCase& c, std::string* error);
 
 // The comment header written at the top of a regenerated baseline.
 std::string GoldenHeader(const GoldenCase& c);

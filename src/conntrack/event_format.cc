@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "daemon/event_format.h"
+#include "conntrack/event_format.h"
 
 #include <time.h>
 

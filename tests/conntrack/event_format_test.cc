@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The NAT-binding records of docs/events.md, schema 1: every event type
 // with every field, escaping, a record that does not fit.
-#include "daemon/event_format.h"
+#include "conntrack/event_format.h"
 
 #include <gtest/gtest.h>
 
