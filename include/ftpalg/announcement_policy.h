@@ -12,7 +12,7 @@
 
 #include "ftpalg/config.h"
 #include "ftpalg/ftp_dialogue.h"
-#include "ftpalg/ftp_parser.h"
+#include "ftpalg/announcement.h"
 #include "ftpalg/nat_binding.h"
 
 namespace ftpalg {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "ftpalg/ftp_parser.h"
+#include "ftpalg/announcement.h"
 #include "ftpalg/inet.h"
 
 namespace ftpalg {

@@ -12,7 +12,7 @@
 #include <array>
 #include <cstdint>
 
-#include "ftpalg/ftp_parser.h"
+#include "ftpalg/announcement.h"
 
 namespace ftpalg {
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// FormatReplacement (declared in ftp_parser.h): the text that replaces an
+// FormatReplacement (declared in announcement.h): the text that replaces an
 // announcement's address and port span, in the announcement's own syntax.
 #include <cstring>
 
-#include "ftpalg/ftp_parser.h"
+#include "ftpalg/announcement.h"
 
 namespace ftpalg {
 

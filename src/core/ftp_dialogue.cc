@@ -3,6 +3,9 @@
 
 #include <optional>
 
+#include "ftpalg/ftp_command.h"
+#include "ftpalg/ftp_reply_code.h"
+
 namespace ftpalg {
 namespace {
 

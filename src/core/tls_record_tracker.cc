@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "ftpalg/ftp_parser.h"
+#include "ftpalg/ftp_command.h"
 
 namespace ftpalg {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "ftpalg/ftp_parser.h"
+#include "ftpalg/announcement.h"
 
 namespace ftpalg {
 namespace {
