@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+// ftpalgd's start-up and teardown (RunDaemon, live.h; the Daemon object is
+// in live_daemon.h): the start-up steps in their order - signals and the
+// 1 s timer, the NFQUEUE binds, the conntrack plane, the late sockets
+// (control socket, rules watch, --events) and the privilege drop, the engine
+// and the first resync - then the poll loop (live_loop.cc), then the drain,
+// unbind and state teardown at stop. Each step logs why it failed.
 #include "daemon/live.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
-#include <poll.h>
 #include <pwd.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +25,7 @@
 #include "daemon/control_socket.h"
 #include "daemon/event_stream.h"
 #include "daemon/kernel_queue.h"
+#include "daemon/live_daemon.h"
 #include "daemon/plane_setup.h"
 #include "daemon/privileges.h"
 #include "daemon/queue_handler.h"
@@ -29,280 +35,12 @@
 #include "ftpalg/engine.h"
 #include "ftpalg/stats.h"
 
-namespace ftpalg {
+namespace ftpalg::live {
 namespace {
 
-constexpr size_t kBurst = 256;         // messages per wakeup
 constexpr size_t kDrainBudget = 4096;  // messages read at shutdown
 
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
-uint64_t MonotonicUs() {
-  struct timespec ts {};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000u +
-         static_cast<uint64_t>(ts.tv_nsec) / 1000u;
-}
-
-uint64_t MonotonicMs() { return MonotonicUs() / 1000u; }
-
-class Daemon {
- public:
-  Daemon(const std::vector<std::string>& args, const DaemonOptions& options,
-         StderrLogger& logger)
-      : args_(args),
-        options_(options),
-        logger_(logger),
-        notifier_(MakeSystemdNotifier(logger)),
-        heartbeat_(*notifier_) {}
-  int Run();
-
- private:
-  // The start-up steps, in order; each logs why it failed and returns false
-  // when the daemon cannot start (exit status 1).
-  bool BlockSignalsAndStartTimer();
-  bool BindQueues();
-  bool OpenPlane();
-  bool OpenLateSocketsAndDropPrivileges();
-  bool OpenEvents();
-  void StartEngine();
-  // Until a signal says stop (0) or poll fails (1): the exit status.
-  int PollLoop();
-  void OnTimer();
-  void Shutdown();
-
-  void Info(const std::string& s) { logger_.Log(LogLevel::kInfo, s); }
-  void Error(const std::string& s) { logger_.Log(LogLevel::kError, s); }
-  void LogCounters();
-  void Reload();
-  StatsSnapshot Snapshot() const;
-  void OpenControlSocket();
-  ResyncCounts Resync(const char* why);
-  // Logs a kernel queue that overflowed since the last call (once a second).
-  void CheckQueueOverflow();
-  // The ctnetlink socket and state of the "rules gone?" watch (RulesWatch).
-  void OpenRulesWatch();
-  // True when the daemon must stop.
-  bool HandleSignals(int fd);
-
-  const std::vector<std::string>& args_;
-  DaemonOptions options_;
-  StderrLogger& logger_;
-  Stats stats_;
-  EngineConfig config_;
-  UniqueFd sig_fd_;
-  UniqueFd timer_fd_;
-  KernelQueueReader queue_stats_;
-  std::unique_ptr<ConntrackPlane> plane_;
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<NfqueueSocket> socket_;
-  std::unique_ptr<QueueHandler> handler_;
-  std::unique_ptr<ControlServer> control_;
-  std::unique_ptr<EventStream> events_;  // --events
-  uint64_t start_ms_ = 0;
-  KernelQueueStats last_queue_[2];
-  std::unique_ptr<NetlinkSocket> watch_socket_;
-  std::unique_ptr<RulesWatch> rules_watch_;
-  // systemd Type=notify: readiness, status, watchdog (service_heartbeat.h).
-  std::unique_ptr<ServiceNotifier> notifier_;
-  ServiceHeartbeat heartbeat_;
-};
-
-StatsSnapshot Daemon::Snapshot() const {
-  StatsSnapshot s;
-  s.uptime_s = (MonotonicMs() - start_ms_) / 1000;
-  s.sessions_active = engine_->session_count();
-  s.data_syns = handler_->data_syns();
-  s.unknown_queue = handler_->unknown_queue();
-  s.log_suppressed = logger_.suppressed_total();
-  s.rules_gone_warnings = rules_watch_ ? rules_watch_->warnings() : 0;
-  if (events_) {
-    s.events_recorded = events_->recorded();
-    s.events_dropped = events_->dropped();
-  }
-  s.engine = stats_;
-  s.plane = plane_->CounterList();
-  s.nfqueue = socket_->counters();
-  for (uint16_t q : {options_.queue, options_.data_queue()}) {
-    s.queues.push_back(queue_stats_.Read(q));
-  }
-  return s;
-}
-
-// The conntrack table is the truth after a takeover: sessions this daemon
-// still holds may be stale (from its earlier turn as the active gateway, or
-// picked up from packets that arrived before conntrackd committed). They are
-// forgotten without touching their labels, along with every pending data
-// connection, and the pending ones are re-created from the labels; each
-// session is restored from its labels on its next control packet.
-ResyncCounts Daemon::Resync(const char* why) {
-  const size_t sessions = engine_->session_count();
-  plane_->KeepLabelsOnRemove(true);
-  engine_->Shutdown("forgotten for a resync from conntrack");
-  plane_->RemoveAll();
-  plane_->KeepLabelsOnRemove(false);
-  Info(std::string("resync (") + why + "): " + std::to_string(sessions) +
-       " sessions forgotten; re-reading the conntrack table");
-  return plane_->ResyncFromConntrack(MonotonicMs());
-}
-
-void Daemon::OpenControlSocket() {
-  if (options_.stats_socket.empty()) {
-    Info("stats socket: none (--stats-socket none)");
-    return;
-  }
-  uid_t uid = static_cast<uid_t>(-1);
-  gid_t gid = static_cast<gid_t>(-1);
-  if (!options_.user.empty()) {
-    // CheckPrivileges already found the user.
-    if (const struct passwd* pw = getpwnam(options_.user.c_str())) {
-      uid = pw->pw_uid;
-      gid = pw->pw_gid;
-    }
-  }
-  std::string error;
-  control_ = ControlServer::Open(options_.stats_socket, uid, gid, &error);
-  if (!control_) {
-    // Counters stay available through SIGUSR1; packets matter more.
-    logger_.Log(LogLevel::kWarn, "stats socket disabled: " + error);
-    return;
-  }
-  control_->AddCommand(
-      "stats", "counters; stats [text|prometheus]",
-      [this](std::string_view format) -> std::string {
-        if (format.empty() || format == "text") return FormatStatsText(Snapshot());
-        if (format == "prometheus") return FormatStatsPrometheus(Snapshot());
-        return "error: stats: unknown format (text, prometheus)\n";
-      });
-  control_->AddCommand(
-      "resync", "re-create pending data connections from conntrack (ftpalgd --resync)",
-      [this](std::string_view) -> std::string {
-        const ResyncCounts counts = Resync("ftpalgd --resync");
-        return std::string(counts.errors > 0 ? "error: " : "") + "resync " +
-               counts.ToString() + "\n";
-      });
-  Info("stats socket " + options_.stats_socket + " (ftpalgd --stats, --resync)");
-}
-
-void Daemon::CheckQueueOverflow() {
-  const uint16_t queues[2] = {options_.queue, options_.data_queue()};
-  for (int i = 0; i < 2; ++i) {
-    const KernelQueueStats k = queue_stats_.Read(queues[i]);
-    const KernelQueueStats& last = last_queue_[i];
-    if (k.bound && last.bound && k.portid == last.portid) {
-      const std::string q = "queue " + std::to_string(queues[i]);
-      if (k.queue_dropped != last.queue_dropped) {
-        logger_.Log(LogLevel::kWarn,
-                    "LIMIT " + q + " full (--queue-maxlen " +
-                        std::to_string(options_.queue_maxlen) + "): " +
-                        std::to_string(k.queue_dropped - last.queue_dropped) +
-                        " packets " +
-                        (options_.fail_closed ? "dropped (fail-closed)"
-                                              : "passed unchanged (fail-open)") +
-                        " in the last second, " +
-                        std::to_string(k.queue_dropped) + " in all");
-      }
-      if (k.user_dropped != last.user_dropped) {
-        logger_.Log(LogLevel::kWarn,
-                    "LIMIT " + q + ": " +
-                        std::to_string(k.user_dropped - last.user_dropped) +
-                        " packets lost: the netlink socket's receive buffer "
-                        "was full, in the last second, " +
-                        std::to_string(k.user_dropped) + " in all");
-      }
-    }
-    last_queue_[i] = k;
-  }
-}
-
-void Daemon::LogCounters() {
-  Info("counters: sessions=" + std::to_string(engine_->session_count()) +
-       " data_syns=" + std::to_string(handler_->data_syns()) + " " +
-       stats_.ToString(/*nonzero_only=*/true));
-  Info("counters: " + socket_->counters().ToString() +
-       " log_suppressed=" + std::to_string(logger_.suppressed_total()) +
-       (events_ ? " events_recorded=" + std::to_string(events_->recorded()) +
-                      " events_dropped=" + std::to_string(events_->dropped())
-                : std::string()));
-  Info("counters: kernel " + queue_stats_.Text(options_.queue) + "; " +
-       queue_stats_.Text(options_.data_queue()));
-  Info("counters: " + plane_->Counters());
-}
-
-void Daemon::Reload() {
-  if (events_) events_->Reopen();  // logrotate, whatever the config file says
-  DaemonOptions fresh;
-  std::string error;
-  if (!LoadOptions(args_, &fresh, &error)) {
-    logger_.Log(LogLevel::kWarn, "reload failed: " + error +
-                                     "; the running configuration stays");
-    return;
-  }
-  logger_.set_min_level(fresh.log_level);
-  logger_.set_lines_per_second(fresh.log_rate);
-  logger_.ResetRateLimits();
-  DaemonOptions compare = fresh;
-  compare.log_level = options_.log_level;
-  compare.log_rate = options_.log_rate;
-  if (DescribeOptions(compare) != DescribeOptions(options_)) {
-    logger_.Log(LogLevel::kWarn,
-                "reload: only --log-level and --log-rate change live; restart "
-                "ftpalgd for: " + DescribeOptions(fresh));
-  }
-  options_.log_level = fresh.log_level;
-  options_.log_rate = fresh.log_rate;
-  Info("reloaded: " + DescribeOptions(options_) + "; log rate limits reset");
-}
-
-bool Daemon::HandleSignals(int fd) {
-  bool stop = false;
-  struct signalfd_siginfo si {};
-  for (int i = 0; i < 64 && read(fd, &si, sizeof(si)) == sizeof(si); ++i) {
-    switch (si.ssi_signo) {
-      case SIGTERM:
-      case SIGINT:
-        Info(std::string("signal ") + (si.ssi_signo == SIGTERM ? "TERM" : "INT") +
-             ": stopping");
-        stop = true;
-        break;
-      case SIGHUP:
-        heartbeat_.Reloading(MonotonicUs());
-        Reload();
-        if (heartbeat_.enabled()) {
-          heartbeat_.Reloaded(MonotonicMs(), ServiceStatusLine(Snapshot()));
-        }
-        break;
-      case SIGUSR1:
-        // The operator asked: never lose these lines to the log rate limit
-        // (a flood may have used up this second's budget).
-        logger_.ResetRateLimits();
-        LogCounters();
-        break;
-      case SIGUSR2:
-        // E.g. after a failover, once conntrackd committed the primary's
-        // conntracks: re-create their pending data connections.
-        Resync("SIGUSR2");
-        break;
-      default:
-        break;
-    }
-  }
-  return stop;
-}
+}  // namespace
 
 int Daemon::Run() {
   config_ = MakeEngineConfig(options_);
@@ -448,56 +186,42 @@ void Daemon::StartEngine() {
   }
 }
 
-int Daemon::PollLoop() {
-  constexpr size_t kMaxFds = 16;
-  bool stop = false;
-  while (!stop) {
-    // The watchdog ping comes from here only: a loop that stops turning
-    // stops pinging, and the service manager restarts the daemon.
-    heartbeat_.LoopTurned(MonotonicMs());
-    struct pollfd fds[kMaxFds] = {{socket_->fd(), POLLIN, 0},
-                                  {sig_fd_.get(), POLLIN, 0},
-                                  {timer_fd_.get(), POLLIN, 0}};
-    size_t nfds = 3;
-    int timeout = -1;
-    if (control_) {
-      nfds += control_->PollFds(fds + 3, kMaxFds - 3);
-      timeout = control_->NextTimeoutMs(MonotonicMs());
-    }
-    const int ping_in = heartbeat_.PollTimeoutMs(MonotonicMs());
-    if (ping_in >= 0 && (timeout < 0 || ping_in < timeout)) timeout = ping_in;
-    const int n = poll(fds, nfds, timeout);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Error(std::string("poll: ") + std::strerror(errno));
-      return 1;
-    }
-    if ((fds[0].revents & (POLLIN | POLLERR)) != 0) {
-      socket_->ReceiveBurst(*handler_, MonotonicMs(), kBurst);
-    }
-    if ((fds[2].revents & POLLIN) != 0) OnTimer();
-    // After the packets: a stats client never delays them.
-    if (control_) control_->OnPoll(fds + 3, nfds - 3, MonotonicMs());
-    if ((fds[1].revents & POLLIN) != 0) stop = HandleSignals(sig_fd_.get());
-    if (events_) events_->Flush();
+void Daemon::OpenControlSocket() {
+  if (options_.stats_socket.empty()) {
+    Info("stats socket: none (--stats-socket none)");
+    return;
   }
-  return 0;
-}
-
-void Daemon::OnTimer() {
-  uint64_t ticks = 0;
-  if (read(timer_fd_.get(), &ticks, sizeof(ticks)) < 0) ticks = 0;
-  const uint64_t now = MonotonicMs();
-  engine_->Expire(now);
-  plane_->Expire(now);
-  if (events_) events_->Tick(now);
-  CheckQueueOverflow();
-  if (rules_watch_) {
-    const std::string w = rules_watch_->Tick(now, stats_.control_packets);
-    if (!w.empty()) logger_.Log(LogLevel::kWarn, w);
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!options_.user.empty()) {
+    // CheckPrivileges already found the user.
+    if (const struct passwd* pw = getpwnam(options_.user.c_str())) {
+      uid = pw->pw_uid;
+      gid = pw->pw_gid;
+    }
   }
-  if (heartbeat_.StatusDue(now)) heartbeat_.Status(now, ServiceStatusLine(Snapshot()));
-  logger_.FlushSuppressed();
+  std::string error;
+  control_ = ControlServer::Open(options_.stats_socket, uid, gid, &error);
+  if (!control_) {
+    // Counters stay available through SIGUSR1; packets matter more.
+    logger_.Log(LogLevel::kWarn, "stats socket disabled: " + error);
+    return;
+  }
+  control_->AddCommand(
+      "stats", "counters; stats [text|prometheus]",
+      [this](std::string_view format) -> std::string {
+        if (format.empty() || format == "text") return FormatStatsText(Snapshot());
+        if (format == "prometheus") return FormatStatsPrometheus(Snapshot());
+        return "error: stats: unknown format (text, prometheus)\n";
+      });
+  control_->AddCommand(
+      "resync", "re-create pending data connections from conntrack (ftpalgd --resync)",
+      [this](std::string_view) -> std::string {
+        const ResyncCounts counts = Resync("ftpalgd --resync");
+        return std::string(counts.errors > 0 ? "error: " : "") + "resync " +
+               counts.ToString() + "\n";
+      });
+  Info("stats socket " + options_.stats_socket + " (ftpalgd --stats, --resync)");
 }
 
 // Every --rules-watch-s seconds (default 20; 0: off).
@@ -551,11 +275,13 @@ void Daemon::Shutdown() {
   logger_.FlushSuppressed();
 }
 
-}  // namespace
+}  // namespace ftpalg::live
+
+namespace ftpalg {
 
 int RunDaemon(const std::vector<std::string>& args, const DaemonOptions& options,
               StderrLogger& logger) {
-  Daemon d(args, options, logger);
+  live::Daemon d(args, options, logger);
   return d.Run();
 }
 
