@@ -11,7 +11,7 @@
 
 namespace ftpalg {
 namespace {
-constexpr size_t kWriteBuffer = 256 * 1024;
+constexpr size_t kWriteBuffer = 64 * 1024;
 }  // namespace
 
 std::unique_ptr<PcapWriter> PcapWriter::Create(const std::string& path,
