@@ -18,9 +18,9 @@
 namespace ftpalg {
 namespace {
 
-// Frames up to this long are shown to the engine, with this much room to grow.
+// Frames up to this long are shown to the engine, with 64 KiB to grow.
 constexpr size_t kLargestFrame = 262144;
-constexpr size_t kGrowth = 65536;
+constexpr size_t kBufferSize = kLargestFrame + 65536;
 // Engine::Expire runs at most this often (pcap time).
 constexpr uint64_t kExpireEveryMs = 1000;
 
@@ -138,6 +138,9 @@ class Replayer {
   std::optional<ReplayEventRecorder> events_;  // --events; outlives engine_
   ReplayResolver resolver_;  // IdentityResolver plus --conntrack
   Engine engine_;
+  // The engine's working copy of one frame. Not zero-filled: only the pages
+  // the largest frame reaches get mapped.
+  std::unique_ptr<uint8_t[]> buffer_{new uint8_t[kBufferSize]};
   uint64_t now_ms_ = 0;  // monotonic: capture clocks may step back
   uint64_t last_expire_ms_ = 0;
   uint64_t last_ts_ns_ = 0;
@@ -185,12 +188,10 @@ void Replayer::ProcessIp(RecordBatch& batch, size_t i) {
   const PcapRecord& rec = batch.records()[i].record;
   ++summary_->ip_packets;
   const size_t l3 = *rec.l3_offset;
-  // Link header + IP packet, built where the writer will find it (padding
-  // after the IP packet is dropped from a rewritten frame; an unchanged
-  // frame is written as read).
-  uint8_t* frame = batch.ReplaceBegin(l3 + rec.l3_len + kGrowth);
-  std::memcpy(frame, rec.frame, l3 + rec.l3_len);
-  PacketBuffer pkt{frame + l3, rec.l3_len, rec.l3_len + kGrowth};
+  // Link header + IP packet (padding after the IP packet is dropped from a
+  // rewritten frame; an unchanged frame is written as read).
+  std::memcpy(buffer_.get(), rec.frame, l3 + rec.l3_len);
+  PacketBuffer pkt{buffer_.get() + l3, rec.l3_len, kBufferSize - l3};
   if (trace_) trace_->BeginPacket(rec.index, rec.ts_ns, pkt.data, pkt.len);
   const Decision d = engine_.Process(pkt, now_ms_);
   if (trace_) trace_->EndPacket(pkt.data, pkt.len, d);
@@ -202,6 +203,8 @@ void Replayer::ProcessIp(RecordBatch& batch, size_t i) {
   }
   if (!d.modified) return;
   ++summary_->modified;
+  // Only a changed frame is kept beside the batch, for the writer.
+  std::memcpy(batch.ReplaceBegin(l3 + pkt.len), buffer_.get(), l3 + pkt.len);
   batch.ReplaceCommit(i, l3 + pkt.len);
 }
 
