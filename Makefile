@@ -67,11 +67,13 @@ $(IO_LIB): $(ADAPTER_OBJS) $(APP_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# --as-needed: each binary loads only the libraries it calls (ftpalg-replay
+# needs libpcap and zlib, not libsystemd and its dependencies).
 $(BUILD)/ftpalgd: $(BUILD)/src/daemon/main.o $(IO_LIB) $(CORE_LIB)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CXX) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/ftpalg-replay: $(BUILD)/src/replay/main.o $(IO_LIB) $(CORE_LIB)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CXX) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(PKG_LIBS)
 
 $(TEST_BIN): $(TEST_OBJS) $(IO_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -221,7 +223,7 @@ $(BENCH_BUILD)/gen_capture $(BENCH_BUILD)/pingpong $(BENCH_BUILD)/flood: $(BENCH
 
 $(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept $(BENCH_BUILD)/gen_real_capture: $(BENCH_BUILD)/%: bench/%.cc
 	@mkdir -p $(@D)
-	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -Wl,--as-needed -o $@ $< $(PKG_LIBS)
 
 $(BENCH_BUILD)/engine_bench: bench/engine_bench.cc $(BENCH_BUILD)/libftpalg_core.a
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -o $@ $^ -ldl

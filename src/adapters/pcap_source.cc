@@ -21,7 +21,7 @@ constexpr size_t kSllHeaderLen = 16;
 constexpr size_t kSll2HeaderLen = 20;
 constexpr size_t kNullHeaderLen = 4;
 // stdio buffer of the capture being read (and of a gzip stream's output).
-constexpr size_t kReadBuffer = 256 * 1024;
+constexpr size_t kReadBuffer = 64 * 1024;
 
 // DLT values libpcap may not define on every platform.
 #ifndef DLT_LINUX_SLL2

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "adapters/pcap_writer.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +12,10 @@
 
 namespace ftpalg {
 namespace {
-constexpr size_t kWriteBuffer = 256 * 1024;
+constexpr size_t kWriteBuffer = 64 * 1024;
+// Every this many bytes the kernel is asked to start writing the file out,
+// so that Commit's fsync finds little left to wait for.
+constexpr uint64_t kWritebackEvery = 8u << 20;
 }  // namespace
 
 std::unique_ptr<PcapWriter> PcapWriter::Create(const std::string& path,
@@ -86,6 +90,17 @@ void PcapWriter::Write(uint64_t ts_ns, const uint8_t* frame, size_t caplen,
   hdr.len = static_cast<bpf_u_int32>(wire_len < caplen ? caplen : wire_len);
   pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &hdr, frame);
   ++records_;
+  unsynced_ += 16 + caplen;
+  if (unsynced_ >= kWritebackEvery) StartWriteback();
+}
+
+void PcapWriter::StartWriteback() {
+  unsynced_ = 0;
+  FILE* f = pcap_dump_file(dumper_.get());
+  if (std::fflush(f) != 0) return;  // Commit reports the error
+  // Asynchronous: starts writeback of the dirty pages, does not wait for it.
+  // Only an optimisation (Commit still fsyncs), so a failure is ignored.
+  (void)sync_file_range(fileno(f), 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 bool PcapWriter::Commit(std::string* error) {

@@ -46,6 +46,8 @@ class PcapWriter {
   };
   PcapWriter() = default;
   void Discard();
+  // Flushes stdio and asks the kernel to start writing the file out.
+  void StartWriteback();
 
   std::unique_ptr<pcap_t, PcapCloser> dead_;
   // The output stream's stdio buffer: declared before dumper_, so it is
@@ -56,6 +58,7 @@ class PcapWriter {
   std::string temp_path_;
   int precision_ = PCAP_TSTAMP_PRECISION_MICRO;
   uint64_t records_ = 0;
+  uint64_t unsynced_ = 0;  // bytes written since the last StartWriteback
   bool committed_ = false;
 };
 

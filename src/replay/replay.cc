@@ -10,6 +10,7 @@
 #include "adapters/pcap_writer.h"
 #include "ftpalg/engine.h"
 #include "replay/event_recorder.h"
+#include "replay/record_pipeline.h"
 #include "replay/recording_sink.h"
 #include "replay/replay_resolver.h"
 #include "replay/trace_writer.h"
@@ -17,8 +18,9 @@
 namespace ftpalg {
 namespace {
 
-// Room for the largest frame libpcap hands out plus growth.
-constexpr size_t kBufferSize = 262144 + 65536;
+// Frames up to this long are shown to the engine, with 64 KiB to grow.
+constexpr size_t kLargestFrame = 262144;
+constexpr size_t kBufferSize = kLargestFrame + 65536;
 // Engine::Expire runs at most this often (pcap time).
 constexpr uint64_t kExpireEveryMs = 1000;
 
@@ -98,10 +100,9 @@ namespace {
 class Replayer {
  public:
   Replayer(const ReplayOptions& options, const ReplayOutputs& outputs,
-           ReplaySummary* summary, PcapWriter* writer)
+           ReplaySummary* summary)
       : outputs_(outputs),
         summary_(summary),
-        writer_(writer),
         logger_(StartTrace(options.engine), outputs.log),
         resolver_(options.engine, options.conntracks),
         engine_(options.engine, sink_, resolver_, logger_, summary->stats) {
@@ -118,7 +119,8 @@ class Replayer {
     });
   }
 
-  void OnRecord(const PcapRecord& rec);
+  // Decides record i of the batch: kept, dropped or replaced.
+  void OnRecord(RecordBatch& batch, size_t i);
   // After the last record: ends every session and writes the records.
   void Finish();
 
@@ -126,19 +128,18 @@ class Replayer {
   // Called while logger_ is built: the trace is one of its two outputs.
   Logger* StartTrace(const EngineConfig& config);
   void AdvanceClock(const PcapRecord& rec);
-  void WriteUnchanged(const PcapRecord& rec);
-  void ProcessIp(const PcapRecord& rec);
+  void ProcessIp(RecordBatch& batch, size_t i);
 
   const ReplayOutputs& outputs_;
   ReplaySummary* summary_;
-  PcapWriter* writer_;  // nullptr: no output capture
   RecordingSink sink_;
   std::optional<TraceWriter> trace_;
   TeeLogger logger_;
   std::optional<ReplayEventRecorder> events_;  // --events; outlives engine_
   ReplayResolver resolver_;  // IdentityResolver plus --conntrack
   Engine engine_;
-  // Not zero-filled: only the pages the largest frame reaches get mapped.
+  // The engine's working copy of one frame. Not zero-filled: only the pages
+  // the largest frame reaches get mapped.
   std::unique_ptr<uint8_t[]> buffer_{new uint8_t[kBufferSize]};
   uint64_t now_ms_ = 0;  // monotonic: capture clocks may step back
   uint64_t last_expire_ms_ = 0;
@@ -152,20 +153,20 @@ Logger* Replayer::StartTrace(const EngineConfig& config) {
   return &*trace_;
 }
 
-void Replayer::OnRecord(const PcapRecord& rec) {
+void Replayer::OnRecord(RecordBatch& batch, size_t i) {
+  const PcapRecord& rec = batch.records()[i].record;
   ++summary_->records;
+  ++summary_->written;  // undone below for a dropped record
   AdvanceClock(rec);
   if (!rec.l3_offset) {
     ++summary_->not_ip;
-    WriteUnchanged(rec);
     return;
   }
-  if (rec.truncated() || *rec.l3_offset + rec.l3_len + 65536 > kBufferSize) {
+  if (rec.truncated() || *rec.l3_offset + rec.l3_len > kLargestFrame) {
     ++summary_->truncated;
-    WriteUnchanged(rec);
     return;
   }
-  ProcessIp(rec);
+  ProcessIp(batch, i);
 }
 
 void Replayer::AdvanceClock(const PcapRecord& rec) {
@@ -183,32 +184,28 @@ void Replayer::AdvanceClock(const PcapRecord& rec) {
   }
 }
 
-void Replayer::WriteUnchanged(const PcapRecord& rec) {
-  if (writer_) writer_->Write(rec.ts_ns, rec.frame, rec.caplen, rec.wire_len);
-  ++summary_->written;
-}
-
-void Replayer::ProcessIp(const PcapRecord& rec) {
+void Replayer::ProcessIp(RecordBatch& batch, size_t i) {
+  const PcapRecord& rec = batch.records()[i].record;
   ++summary_->ip_packets;
   const size_t l3 = *rec.l3_offset;
-  // Copy link header + IP packet (padding after the IP packet is dropped
-  // from a rewritten frame; an unchanged frame is written as read).
+  // Link header + IP packet (padding after the IP packet is dropped from a
+  // rewritten frame; an unchanged frame is written as read).
   std::memcpy(buffer_.get(), rec.frame, l3 + rec.l3_len);
   PacketBuffer pkt{buffer_.get() + l3, rec.l3_len, kBufferSize - l3};
   if (trace_) trace_->BeginPacket(rec.index, rec.ts_ns, pkt.data, pkt.len);
   const Decision d = engine_.Process(pkt, now_ms_);
   if (trace_) trace_->EndPacket(pkt.data, pkt.len, d);
   if (d.verdict == Verdict::kDrop) {
+    batch.Drop(i);
     ++summary_->dropped;
+    --summary_->written;
     return;
   }
-  if (!d.modified) {
-    WriteUnchanged(rec);
-    return;
-  }
+  if (!d.modified) return;
   ++summary_->modified;
-  if (writer_) writer_->Write(rec.ts_ns, buffer_.get(), l3 + pkt.len, l3 + pkt.len);
-  ++summary_->written;
+  // Only a changed frame is kept beside the batch, for the writer.
+  std::memcpy(batch.ReplaceBegin(l3 + pkt.len), buffer_.get(), l3 + pkt.len);
+  batch.ReplaceCommit(i, l3 + pkt.len);
 }
 
 void Replayer::Finish() {
@@ -237,14 +234,19 @@ std::string RunReplay(const ReplayOptions& options, const ReplayOutputs& outputs
     if (!writer) return error;
   }
 
-  Replayer replayer(options, outputs, summary, writer.get());
-  PcapRecord rec;
+  Replayer replayer(options, outputs, summary);
+  // Reading ahead and writing behind run on their own threads.
+  RecordPipeline pipeline(*source, writer.get());
   for (;;) {
-    const PcapSource::Status st = source->Next(&rec, &error);
-    if (st == PcapSource::Status::kEnd) break;
-    if (st == PcapSource::Status::kError) return error;
-    replayer.OnRecord(rec);
+    RecordBatch* batch = pipeline.Next();
+    for (size_t i = 0; i < batch->records().size(); ++i) replayer.OnRecord(*batch, i);
+    const bool last = RecordPipeline::IsLast(batch);
+    error = RecordPipeline::Error(batch);  // read before the writer has it
+    pipeline.Done(batch);
+    if (last) break;
   }
+  if (!error.empty()) return error;
+  pipeline.Drain();
   replayer.Finish();
   if (writer && !writer->Commit(&error)) return error;
   return "";

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "replay/record_pipeline.h"
+
+#include <cstring>
+
+namespace ftpalg {
+namespace {
+
+// Batches in the ring: one being read, one being processed, one being
+// written, and one spare so that no stage waits on a hand-over.
+constexpr size_t kRingSize = 4;
+// A batch is handed on at this many bytes of frames or this many records,
+// whichever comes first (a single larger record still fits: the arena grows).
+constexpr size_t kBatchBytes = 64 * 1024;
+constexpr size_t kBatchRecords = 1024;
+
+}  // namespace
+
+uint8_t* ByteArena::Reserve(size_t n) {
+  if (capacity_ - size_ < n) {
+    size_t grown = capacity_ == 0 ? 4096 : capacity_;
+    while (grown - size_ < n) grown *= 2;
+    // Not zero-filled: only the bytes written are ever touched.
+    std::unique_ptr<uint8_t[]> bigger(new uint8_t[grown]);
+    if (size_ != 0) std::memcpy(bigger.get(), bytes_.get(), size_);
+    bytes_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  return bytes_.get() + size_;
+}
+
+void RecordBatch::ReplaceCommit(size_t i, size_t len) {
+  BatchRecord& r = records_[i];
+  r.fate = BatchRecord::Fate::kReplace;
+  r.out_offset = out_.size();
+  r.out_len = len;
+  out_.Commit(len);
+}
+
+const uint8_t* RecordBatch::OutputFrame(const BatchRecord& r) const {
+  switch (r.fate) {
+    case BatchRecord::Fate::kKeep:
+      return r.record.frame;
+    case BatchRecord::Fate::kReplace:
+      return out_.data() + r.out_offset;
+    case BatchRecord::Fate::kDrop:
+      break;
+  }
+  return nullptr;
+}
+
+void RecordBatch::Clear() {
+  records_.clear();
+  in_.Clear();
+  out_.Clear();
+  last_ = false;
+  error_.clear();
+}
+
+bool RecordBatch::Append(const PcapRecord& rec) {
+  if (!records_.empty() &&
+      (records_.size() >= kBatchRecords || in_.size() + rec.caplen > kBatchBytes)) {
+    return false;
+  }
+  BatchRecord r;
+  r.record = rec;
+  r.in_offset = in_.size();
+  if (rec.caplen != 0) std::memcpy(in_.Reserve(rec.caplen), rec.frame, rec.caplen);
+  in_.Commit(rec.caplen);
+  records_.push_back(r);
+  return true;
+}
+
+void RecordBatch::Seal() {
+  for (BatchRecord& r : records_) r.record.frame = in_.data() + r.in_offset;
+}
+
+RecordPipeline::RecordPipeline(PcapSource& source, PcapWriter* writer)
+    : source_(source), writer_(writer) {
+  for (size_t i = 0; i < kRingSize; ++i) {
+    ring_.push_back(std::make_unique<RecordBatch>());
+    ring_.back()->records_.reserve(kBatchRecords);
+    free_.queue.push_back(ring_.back().get());
+  }
+  reader_ = std::thread([this] { ReaderLoop(); });
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+}
+
+RecordPipeline::~RecordPipeline() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  free_.ready.notify_all();
+  read_.ready.notify_all();
+  decided_.ready.notify_all();
+  reader_.join();
+  writer_thread_.join();
+}
+
+RecordBatch* RecordPipeline::Take(Stage& stage) {
+  std::unique_lock<std::mutex> lock(mu_);
+  stage.ready.wait(lock, [&] { return stopping_ || !stage.queue.empty(); });
+  if (stopping_) return nullptr;
+  RecordBatch* b = stage.queue.front();
+  stage.queue.pop_front();
+  return b;
+}
+
+void RecordPipeline::Give(Stage& stage, RecordBatch* b) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stage.queue.push_back(b);
+  }
+  stage.ready.notify_one();
+}
+
+RecordBatch* RecordPipeline::Next() { return Take(read_); }
+
+void RecordPipeline::Done(RecordBatch* batch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++in_flight_;
+  }
+  Give(decided_, batch);
+}
+
+void RecordPipeline::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  drained_.wait(lock, [&] { return stopping_ || in_flight_ == 0; });
+}
+
+void RecordPipeline::ReaderLoop() {
+  PcapRecord rec;
+  std::string error;
+  bool held = false;  // rec did not fit the previous batch: it opens this one
+  for (;;) {
+    RecordBatch* b = Take(free_);
+    if (b == nullptr) return;
+    b->Clear();
+    if (held) {
+      b->Append(rec);  // an empty batch takes any record
+      held = false;
+    }
+    for (;;) {
+      const PcapSource::Status st = source_.Next(&rec, &error);
+      if (st != PcapSource::Status::kRecord) {
+        b->last_ = true;
+        if (st == PcapSource::Status::kError) b->error_ = error;
+        break;
+      }
+      // rec.frame stays valid until the next call to source_.Next().
+      if (!b->Append(rec)) {
+        held = true;
+        break;
+      }
+    }
+    b->Seal();
+    const bool last = b->last_;
+    Give(read_, b);
+    if (last) return;
+  }
+}
+
+void RecordPipeline::WriterLoop() {
+  for (;;) {
+    RecordBatch* b = Take(decided_);
+    if (b == nullptr) return;
+    WriteBatch(*b);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+    }
+    drained_.notify_all();
+    Give(free_, b);
+  }
+}
+
+void RecordPipeline::WriteBatch(const RecordBatch& b) {
+  if (writer_ == nullptr) return;
+  for (const BatchRecord& r : b.records()) {
+    const uint8_t* frame = b.OutputFrame(r);
+    if (frame == nullptr) continue;
+    if (r.fate == BatchRecord::Fate::kReplace) {
+      writer_->Write(r.record.ts_ns, frame, r.out_len, r.out_len);
+    } else {
+      writer_->Write(r.record.ts_ns, frame, r.record.caplen, r.record.wire_len);
+    }
+  }
+}
+
+}  // namespace ftpalg

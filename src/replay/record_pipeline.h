@@ -1,0 +1,136 @@
+// The replay's three-stage pipeline: a reader thread reads the capture ahead
+// into batches, the caller's thread (the engine's) decides each record's fate,
+// and a writer thread writes the batch behind it. Reading, processing and
+// writing of different batches overlap, so a replay takes about as long as
+// its slowest stage instead of the sum of all three. Records keep their order:
+// batches go round a fixed ring (reader -> engine -> writer -> reader), and
+// memory stays bounded by the ring whatever the capture's length.
+//
+// A record's frame stays where the reader put it; the engine thread keeps it,
+// drops it, or replaces it with bytes it builds in the batch's output arena
+// (see RecordBatch::ReplaceBegin). Nothing here knows about the engine.
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/pcap_source.h"
+#include "adapters/pcap_writer.h"
+
+namespace ftpalg {
+
+// A growable byte arena that never zero-fills (pages it does not reach are
+// never touched) and keeps its capacity across batches.
+class ByteArena {
+ public:
+  uint8_t* data() { return bytes_.get(); }
+  const uint8_t* data() const { return bytes_.get(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  // Makes room for n more bytes past size() (keeping the contents) and
+  // returns where they start; size() is unchanged.
+  uint8_t* Reserve(size_t n);
+  void Commit(size_t n) { size_ += n; }
+  void Clear() { size_ = 0; }
+
+ private:
+  std::unique_ptr<uint8_t[]> bytes_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+// One record of a batch, and what the engine thread decided for it.
+struct BatchRecord {
+  enum class Fate : uint8_t { kKeep, kDrop, kReplace };
+  PcapRecord record;        // record.frame points into the batch's input
+  size_t in_offset = 0;     // where the frame starts in the input arena
+  Fate fate = Fate::kKeep;
+  size_t out_offset = 0;    // kReplace: bytes in the output arena
+  size_t out_len = 0;
+};
+
+class RecordBatch {
+ public:
+  std::vector<BatchRecord>& records() { return records_; }
+  const std::vector<BatchRecord>& records() const { return records_; }
+
+  // Engine thread: room for a replacement of record i of up to `capacity`
+  // bytes, valid until ReplaceCommit(i, len) or the next ReplaceBegin.
+  uint8_t* ReplaceBegin(size_t capacity) { return out_.Reserve(capacity); }
+  void ReplaceCommit(size_t i, size_t len);
+  void Drop(size_t i) { records_[i].fate = BatchRecord::Fate::kDrop; }
+  // The frame the writer writes for record i (nullptr: dropped).
+  const uint8_t* OutputFrame(const BatchRecord& r) const;
+
+ private:
+  friend class RecordPipeline;
+  void Clear();
+  // Reader thread: copies rec's frame in; false when the batch is full (an
+  // empty batch takes any record, growing its input arena).
+  bool Append(const PcapRecord& rec);
+  // Reader thread, when the batch is complete: points every record's frame
+  // at its bytes (the input arena may have moved while it grew).
+  void Seal();
+
+  std::vector<BatchRecord> records_;
+  ByteArena in_;
+  ByteArena out_;
+  bool last_ = false;   // the source ended (or failed) after these records
+  std::string error_;   // the source's error, when it failed
+};
+
+class RecordPipeline {
+ public:
+  // Starts the reader on `source` and the writer on `writer` (nullptr: the
+  // records are processed but not written). Both must outlive the pipeline.
+  RecordPipeline(PcapSource& source, PcapWriter* writer);
+  // Stops and joins both threads (whatever is not yet written is dropped).
+  ~RecordPipeline();
+  RecordPipeline(const RecordPipeline&) = delete;
+  RecordPipeline& operator=(const RecordPipeline&) = delete;
+
+  // Engine thread: the next batch in capture order. Blocks until the reader
+  // has one. Every batch taken must be handed back with Done().
+  RecordBatch* Next();
+  // Engine thread: the batch is decided; the writer writes it.
+  void Done(RecordBatch* batch);
+  // Engine thread, after the last batch (batch->last()): waits until the
+  // writer has written everything handed to it.
+  void Drain();
+  // True when b was the last batch; then error() says whether the source
+  // failed ("" at a clean end of the capture).
+  static bool IsLast(const RecordBatch* b) { return b->last_; }
+  static const std::string& Error(const RecordBatch* b) { return b->error_; }
+
+ private:
+  // A queue of batches between two stages.
+  struct Stage {
+    std::deque<RecordBatch*> queue;
+    std::condition_variable ready;
+  };
+  RecordBatch* Take(Stage& stage);
+  void Give(Stage& stage, RecordBatch* b);
+  void ReaderLoop();
+  void WriterLoop();
+  void WriteBatch(const RecordBatch& b);
+
+  PcapSource& source_;
+  PcapWriter* writer_;
+  std::vector<std::unique_ptr<RecordBatch>> ring_;
+  std::mutex mu_;
+  Stage free_, read_, decided_;
+  std::condition_variable drained_;
+  size_t in_flight_ = 0;  // handed to the writer, not yet written
+  bool stopping_ = false;
+  std::thread reader_, writer_thread_;
+};
+
+}  // namespace ftpalg
