@@ -41,6 +41,7 @@ void SessionTable::PrefetchSlot(uint64_t hash) const {
   const char* line = reinterpret_cast<const char*>(&slots_[i]);
   for (size_t off = 0; off < sizeof(Session); off += 64) __builtin_prefetch(line + off, 1);
   __builtin_prefetch(line + sizeof(Session) - 1, 1);
+  __builtin_prefetch(&lru_[i], 1);  // PrefetchNeighbours reads it next
 }
 
 void SessionTable::PrefetchNeighbours(uint64_t hash) const {
