@@ -225,7 +225,7 @@ $(BENCH_BUILD)/pcap_loop $(BENCH_BUILD)/nfq_accept $(BENCH_BUILD)/gen_real_captu
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) $(PKG_CFLAGS) -Wl,--as-needed -o $@ $< $(PKG_LIBS)
 
-$(BENCH_BUILD)/engine_bench: bench/engine_bench.cc $(BENCH_BUILD)/libftpalg_core.a
+$(BENCH_BUILD)/engine_bench: bench/engine_bench.cc src/adapters/huge_pages.cc $(BENCH_BUILD)/libftpalg_core.a
 	$(CXX) $(CPPFLAGS) $(BENCH_CXXFLAGS) -o $@ $^ -ldl
 
 $(BENCH_BUILD)/malloc_count.so: bench/malloc_count.cc

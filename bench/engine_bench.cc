@@ -6,17 +6,21 @@
 //       sink that only counts. Prints ns per packet, and heap allocations per
 //       packet over the second half of the capture (steady state) when run
 //       with LD_PRELOAD=malloc_count.so.
-//   engine_bench scale N [LOOKUPS]
-//       Holds N sessions (one client SYN each) in an Engine sized for N and
-//       prints the growth of anonymous RSS per session,
-//       Engine::BytesPerSession(), the cost of one packet (a bare ACK of a random held session) and of one
-//       Engine::Expire() pass over the full table.
+//   engine_bench scale N [LOOKUPS] [small-pages]
+//       Holds N sessions (one client SYN each) in an Engine sized for N, its
+//       session memory advised for huge pages as ftpalgd does (not with
+//       small-pages: the comparison), and prints the growth of anonymous RSS per session,
+//       Engine::BytesPerSession(), the cost of one packet (a bare ACK of a random held session:
+//       lookup_ns, the mean; lookup_ns_p10, the 10th percentile of chunks of 4096, which
+//       other jobs on a shared machine disturb least), the memory on huge pages, and the
+//       cost of one Engine::Expire() pass over the full table.
 //
 // Output: one "key=value ..." line on stdout.
 #include <dlfcn.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/huge_pages.h"
 #include "ftpalg/config.h"
 #include "ftpalg/engine.h"
 #include "ftpalg/expectation.h"
@@ -51,6 +56,20 @@ uint64_t RssBytes() {
     std::fclose(f);
   }
   return (resident - shared) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Anonymous memory on transparent huge pages, in bytes (AnonHugePages of
+// /proc/self/smaps_rollup; 0 when unknown).
+uint64_t AnonHugeBytes() {
+  FILE* f = std::fopen("/proc/self/smaps_rollup", "r");
+  unsigned long long kb = 0;
+  if (f == nullptr) return 0;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "AnonHugePages: %llu kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb * 1024;
 }
 
 // The LD_PRELOAD shim's counter, or null when it is not loaded.
@@ -146,6 +165,16 @@ int Replay(const char* path, const char* public_ip) {
   return 0;
 }
 
+// The 10th percentile of the per-item time of the whole chunks between
+// consecutive marks (ns), 0 when there is none.
+double ChunkP10(const std::vector<uint64_t>& marks, uint64_t chunk) {
+  std::vector<uint64_t> d;
+  for (size_t i = 1; i < marks.size(); ++i) d.push_back(marks[i] - marks[i - 1]);
+  if (d.empty()) return 0;
+  std::sort(d.begin(), d.end());
+  return static_cast<double>(d[d.size() / 10]) / static_cast<double>(chunk);
+}
+
 // A client SYN or bare ACK from client index i to 198.51.100.1:21.
 void BuildPacket(uint8_t* p, uint32_t i, bool syn) {
   std::memset(p, 0, 40);
@@ -174,7 +203,7 @@ void BuildPacket(uint8_t* p, uint32_t i, bool syn) {
   t[14] = 0xff;
 }
 
-int Scale(uint32_t n, uint64_t lookups) {
+int Scale(uint32_t n, uint64_t lookups, bool huge_pages) {
   const uint64_t rss0 = RssBytes();
   ftpalg::EngineConfig cfg;
   cfg.max_sessions = n;
@@ -183,6 +212,9 @@ int Scale(uint32_t n, uint64_t lookups) {
   ftpalg::NullLogger logger;
   ftpalg::Stats stats;
   ftpalg::Engine engine(cfg, sink, resolver, logger, stats);
+  // As ftpalgd does, before the first packet.
+  ftpalg::HugePageAdvice advice;
+  if (huge_pages) advice = ftpalg::AdviseSessionHugePages(engine);
   const uint64_t rss1 = RssBytes();
   uint8_t pkt[128];
   const uint64_t t0 = NowNs();
@@ -193,6 +225,7 @@ int Scale(uint32_t n, uint64_t lookups) {
   }
   const uint64_t t1 = NowNs();
   const uint64_t rss2 = RssBytes();
+  const uint64_t huge2 = AnonHugeBytes();
   if (engine.session_count() != n) {
     std::fprintf(stderr, "engine_bench: holds %zu sessions, wanted %u\n",
                  engine.session_count(), n);
@@ -213,9 +246,15 @@ int Scale(uint32_t n, uint64_t lookups) {
     x ^= x << 5;
     BuildPacket(ring[slot], x % n, false);
   };
+  // Besides the mean, the time of each chunk of kChunk lookups: on a shared
+  // machine most chunks run whole on the CPU, and their 10th percentile is
+  // the figure the other jobs disturb least (lookup_ns_p10).
+  constexpr uint64_t kChunk = 4096;
+  std::vector<uint64_t> marks(lookups / kChunk + 1), build_marks(lookups / kChunk + 1);
   const uint64_t t2 = NowNs();
   for (uint64_t k = 0; k < kAhead; ++k) next_packet(k);
   for (uint64_t k = 0; k < lookups; ++k) {
+    if (k % kChunk == 0) marks[k / kChunk] = NowNs();
     const uint64_t slot = k % kAhead;
     ftpalg::PacketBuffer b{ring[slot], 40, sizeof ring[slot]};
     engine.Process(b, 2000);
@@ -230,6 +269,7 @@ int Scale(uint32_t n, uint64_t lookups) {
   const uint64_t t4 = NowNs();
   uint64_t sink_sum = 0;
   for (uint64_t k = 0; k < lookups; ++k) {
+    if (k % kChunk == 0) build_marks[k / kChunk] = NowNs();
     next_packet(k % kAhead);
     sink_sum += ring[k % kAhead][15];
     asm volatile("" : : "r"(ring) : "memory");
@@ -239,16 +279,18 @@ int Scale(uint32_t n, uint64_t lookups) {
   const uint64_t t6 = NowNs();
   engine.Expire(3000);
   const uint64_t t7 = NowNs();
+  const double p10 = ChunkP10(marks, kChunk) - ChunkP10(build_marks, kChunk);
   std::printf(
       "sessions=%u held=%zu bytes_per_session_rss=%.1f bytes_per_session_all=%.1f "
-      "engine_bytes_per_session=%zu insert_ns=%.1f lookup_ns=%.1f expire_ms=%.3f "
-      "rss_mb=%.1f chk=%llu\n",
+      "engine_bytes_per_session=%zu insert_ns=%.1f lookup_ns=%.1f lookup_ns_p10=%.1f "
+      "expire_ms=%.3f rss_mb=%.1f huge_advised_mb=%zu anon_huge_mb=%llu chk=%llu\n",
       n, engine.session_count(),
       static_cast<double>(rss2 - rss1) / n, static_cast<double>(rss2 - rss0) / n,
       ftpalg::Engine::BytesPerSession(), static_cast<double>(t1 - t0) / n,
       (static_cast<double>(t3 - t2) - static_cast<double>(t5 - t4)) /
           static_cast<double>(lookups),
-      static_cast<double>(t7 - t6) / 1e6, static_cast<double>(rss2) / 1048576.0,
+      p10, static_cast<double>(t7 - t6) / 1e6, static_cast<double>(rss2) / 1048576.0,
+      advice.advised_bytes >> 20, static_cast<unsigned long long>(huge2 >> 20),
       static_cast<unsigned long long>(sink_sum & 1));
   return 0;
 }
@@ -258,14 +300,16 @@ int Scale(uint32_t n, uint64_t lookups) {
 int main(int argc, char** argv) {
   const std::string_view mode = argc > 1 ? argv[1] : "";
   if (mode == "replay" && argc == 4) return Replay(argv[2], argv[3]);
-  if (mode == "scale" && (argc == 3 || argc == 4)) {
+  const bool small_pages = argc > 3 && std::string_view(argv[argc - 1]) == "small-pages";
+  const int scale_args = argc - (small_pages ? 1 : 0);
+  if (mode == "scale" && (scale_args == 3 || scale_args == 4)) {
     const uint32_t n = static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10));
-    const uint64_t lookups = argc == 4 ? std::strtoull(argv[3], nullptr, 10) : 2000000;
+    const uint64_t lookups = scale_args == 4 ? std::strtoull(argv[3], nullptr, 10) : 2000000;
     if (n == 0 || lookups == 0) return 2;
-    return Scale(n, lookups);
+    return Scale(n, lookups, !small_pages);
   }
   std::fprintf(stderr,
                "usage: engine_bench replay FILE.pcap PUBLIC_IP\n"
-               "       engine_bench scale N [LOOKUPS]\n");
+               "       engine_bench scale N [LOOKUPS] [small-pages]\n");
   return 2;
 }

@@ -154,7 +154,7 @@ bench_scale() {
   say "5. scale: 10k / 100k / 1M sessions"
   detail "### 5. Scale"
   detail ""
-  detail "bench/engine_bench scale N: one Engine sized for N (max_sessions = N), N client SYNs, then 2M bare ACKs of uniformly random held sessions; anonymous RSS (resident - shared in /proc/self/statm: library code pages first run during the inserts are not session memory). Per size, $REPS runs (median):"
+  detail "bench/engine_bench scale N: one Engine sized for N (max_sessions = N), its session memory advised for transparent huge pages before the first packet as ftpalgd does (adapters/huge_pages), N client SYNs, then 2M bare ACKs of uniformly random held sessions; anonymous RSS (resident - shared in /proc/self/statm: library code pages first run during the inserts are not session memory). Per size, $REPS runs (median):"
   detail ""
   detail "| sessions | RSS growth per session (B) | all engine memory / N (B) | Engine::BytesPerSession() | insert ns | lookup ns/packet | one Expire() pass (ms) |"
   detail "|---|---|---|---|---|---|---|"

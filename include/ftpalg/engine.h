@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -139,6 +140,17 @@ class Engine {
   void Prefetch(uint64_t hint, PrefetchStep step) const;
 
   size_t session_count() const;
+  // The memory that will hold the sessions: their slots, then their LRU
+  // links (together Engine::BytesPerSession() minus the hash bucket, times
+  // max_sessions). Reserved at construction and first written as sessions
+  // are created, so that an adapter may advise the kernel about it before
+  // the first packet (huge pages: adapters/huge_pages.h). The engine itself
+  // makes no system call.
+  struct MemoryRegion {
+    void* data = nullptr;
+    size_t bytes = 0;
+  };
+  std::array<MemoryRegion, 2> SessionMemory();
   // Optional (nullptr: none); must outlive the Engine.
   void SetSessionObserver(SessionObserver* observer);
   // Bytes of engine memory per session slot (fixed at construction).

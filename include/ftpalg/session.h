@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -27,7 +28,7 @@ struct Session {
   FlowKey key;
   uint32_t id = 0;             // for logs; wraps after 2^32 sessions
   uint32_t last_seen_s = 0;
-  uint32_t lru_prev = kNoIndex, lru_next = kNoIndex, hash_next = kNoIndex;
+  uint32_t hash_next = kNoIndex;  // (LRU links: SessionTable::lru_)
   uint32_t exp_head = kNoIndex;  // oldest expectation of this session
   uint8_t exp_count = 0;
   uint16_t rewrites = 0;       // for the end-of-session log line
@@ -53,6 +54,8 @@ class SessionTable {
   void Touch(Session* s);
   // Least recently used session, or nullptr when empty.
   Session* Oldest();
+  // The session used next after s (more recently), or nullptr.
+  Session* Newer(const Session* s);
   Session* at(uint32_t index) { return &slots_[index]; }
   uint32_t IndexOf(const Session* s) const {
     return static_cast<uint32_t>(s - slots_.data());
@@ -68,7 +71,22 @@ class SessionTable {
 
   uint32_t size() const { return size_; }
   uint32_t capacity() const { return capacity_; }
+  // The slots' storage: reserved for capacity() slots at construction and
+  // written only as the table grows (see Engine::SessionMemory).
+  void* storage() { return slots_.data(); }
+  size_t storage_bytes() const { return slots_.capacity() * sizeof(Session); }
+  // The same for the LRU links (one LruLinks per slot).
+  void* lru_storage() { return lru_.data(); }
+  size_t lru_storage_bytes() const { return lru_.capacity() * sizeof(LruLinks); }
 
+  // A slot's place in the LRU list. Kept apart from the slots, in a dense
+  // array (8 bytes a slot): moving a session to the front writes its two
+  // neighbours' links, and at a million sessions the neighbours' lines are
+  // far more likely cached in an 8 MB array than in the 250 MB of slots.
+  struct LruLinks {
+    uint32_t prev = kNoIndex;  // more recent
+    uint32_t next = kNoIndex;  // less recent
+  };
  private:
   uint32_t Bucket(const FlowKey& key) const;
   void Unlink(Session* s);
@@ -80,6 +98,7 @@ class SessionTable {
   uint32_t lru_head_ = kNoIndex;  // most recent
   uint32_t lru_tail_ = kNoIndex;  // least recent
   std::vector<Session> slots_;
+  std::vector<LruLinks> lru_;  // parallel to slots_
   std::vector<uint32_t> buckets_;
 };
 

@@ -72,13 +72,20 @@ void Engine::Prefetch(uint64_t hint, PrefetchStep step) const {
 
 size_t Engine::session_count() const { return impl_->sessions.size(); }
 
+std::array<Engine::MemoryRegion, 2> Engine::SessionMemory() {
+  SessionTable& t = impl_->sessions;
+  return {MemoryRegion{t.storage(), t.storage_bytes()},
+          MemoryRegion{t.lru_storage(), t.lru_storage_bytes()}};
+}
+
 void Engine::SetSessionObserver(SessionObserver* observer) {
   impl_->observer = observer;
 }
 
 size_t Engine::BytesPerSession() {
-  // Slot + its share of the hash index (one 4-byte bucket per slot).
-  return sizeof(Session) + sizeof(uint32_t);
+  // Slot, its LRU links and its share of the hash index (one 4-byte bucket
+  // per slot).
+  return sizeof(Session) + sizeof(SessionTable::LruLinks) + sizeof(uint32_t);
 }
 
 }  // namespace ftpalg

@@ -88,7 +88,7 @@ void Engine::Impl::Expire(uint64_t now) {
   const uint32_t soonest = std::min(cfg.closed_linger_s, cfg.idle_timeout_s);
   int budget = 4096;
   for (Session* s = sessions.Oldest(); s != nullptr && budget-- > 0;) {
-    const uint32_t prev = s->lru_prev;
+    Session* const newer = sessions.Newer(s);
     const uint32_t idle = now_s - s->last_seen_s;
     if (idle < soonest) break;
     if (s->closing && idle >= cfg.closed_linger_s) {
@@ -98,7 +98,7 @@ void Engine::Impl::Expire(uint64_t now) {
       ++stats.sessions_expired;
       EndSession(s, "idle timeout");
     }
-    s = prev == kNoIndex ? nullptr : sessions.at(prev);
+    s = newer;
   }
 }
 

@@ -9,6 +9,7 @@ SessionTable::SessionTable(uint32_t capacity)
   // Slots are reserved up front; they are constructed lazily as the table
   // grows, so an idle daemon does not touch memory it never needs.
   slots_.reserve(capacity_);
+  lru_.reserve(capacity_);
 }
 
 uint32_t SessionTable::Bucket(const FlowKey& key) const {
@@ -40,14 +41,15 @@ void SessionTable::PrefetchSlot(uint64_t hash) const {
   const char* line = reinterpret_cast<const char*>(&slots_[i]);
   for (size_t off = 0; off < sizeof(Session); off += 64) __builtin_prefetch(line + off, 1);
   __builtin_prefetch(line + sizeof(Session) - 1, 1);
+  __builtin_prefetch(&lru_[i], 1);  // PrefetchNeighbours reads it next
 }
 
 void SessionTable::PrefetchNeighbours(uint64_t hash) const {
   const uint32_t i = buckets_[static_cast<uint32_t>(hash) & (buckets_.size() - 1)];
-  if (i >= slots_.size()) return;
-  const Session& s = slots_[i];
-  if (s.lru_prev < slots_.size()) __builtin_prefetch(&slots_[s.lru_prev].lru_next, 1);
-  if (s.lru_next < slots_.size()) __builtin_prefetch(&slots_[s.lru_next].lru_prev, 1);
+  if (i >= lru_.size()) return;
+  const LruLinks& l = lru_[i];
+  if (l.prev < lru_.size()) __builtin_prefetch(&lru_[l.prev], 1);
+  if (l.next < lru_.size()) __builtin_prefetch(&lru_[l.next], 1);
 }
 
 void SessionTable::Unlink(Session* s) {
@@ -57,16 +59,18 @@ void SessionTable::Unlink(Session* s) {
   while (*link != kNoIndex && *link != idx) link = &slots_[*link].hash_next;
   if (*link == idx) *link = s->hash_next;
   // LRU list.
-  if (s->lru_prev != kNoIndex) {
-    slots_[s->lru_prev].lru_next = s->lru_next;
+  LruLinks& l = lru_[idx];
+  if (l.prev != kNoIndex) {
+    lru_[l.prev].next = l.next;
   } else {
-    lru_head_ = s->lru_next;
+    lru_head_ = l.next;
   }
-  if (s->lru_next != kNoIndex) {
-    slots_[s->lru_next].lru_prev = s->lru_prev;
+  if (l.next != kNoIndex) {
+    lru_[l.next].prev = l.prev;
   } else {
-    lru_tail_ = s->lru_prev;
+    lru_tail_ = l.prev;
   }
+  l = LruLinks{};
 }
 
 Session* SessionTable::Insert(const FlowKey& key) {
@@ -76,6 +80,7 @@ Session* SessionTable::Insert(const FlowKey& key) {
     free_head_ = slots_[idx].hash_next;
   } else if (used_slots_ < capacity_) {
     slots_.emplace_back();
+    lru_.emplace_back();
     idx = used_slots_++;
   } else {
     return nullptr;
@@ -87,8 +92,8 @@ Session* SessionTable::Insert(const FlowKey& key) {
   const uint32_t b = Bucket(key);
   s.hash_next = buckets_[b];
   buckets_[b] = idx;
-  s.lru_next = lru_head_;
-  if (lru_head_ != kNoIndex) slots_[lru_head_].lru_prev = idx;
+  lru_[idx] = LruLinks{kNoIndex, lru_head_};
+  if (lru_head_ != kNoIndex) lru_[lru_head_].prev = idx;
   lru_head_ = idx;
   if (lru_tail_ == kNoIndex) lru_tail_ = idx;
   ++size_;
@@ -109,20 +114,25 @@ void SessionTable::Touch(Session* s) {
   const uint32_t idx = IndexOf(s);
   if (lru_head_ == idx) return;
   // Unlink from the LRU list only (the hash chain is unchanged).
-  slots_[s->lru_prev].lru_next = s->lru_next;
-  if (s->lru_next != kNoIndex) {
-    slots_[s->lru_next].lru_prev = s->lru_prev;
+  LruLinks& l = lru_[idx];
+  lru_[l.prev].next = l.next;
+  if (l.next != kNoIndex) {
+    lru_[l.next].prev = l.prev;
   } else {
-    lru_tail_ = s->lru_prev;
+    lru_tail_ = l.prev;
   }
-  s->lru_prev = kNoIndex;
-  s->lru_next = lru_head_;
-  slots_[lru_head_].lru_prev = idx;
+  l = LruLinks{kNoIndex, lru_head_};
+  lru_[lru_head_].prev = idx;
   lru_head_ = idx;
 }
 
 Session* SessionTable::Oldest() {
   return lru_tail_ == kNoIndex ? nullptr : &slots_[lru_tail_];
+}
+
+Session* SessionTable::Newer(const Session* s) {
+  const uint32_t prev = lru_[IndexOf(s)].prev;
+  return prev == kNoIndex ? nullptr : &slots_[prev];
 }
 
 }  // namespace ftpalg

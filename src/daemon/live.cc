@@ -20,6 +20,7 @@
 #include <cstring>
 #include <memory>
 
+#include "adapters/huge_pages.h"
 #include "adapters/systemd_notifier.h"
 #include "daemon/config_file.h"
 #include "daemon/control_socket.h"
@@ -158,6 +159,8 @@ bool Daemon::OpenEvents() {
 void Daemon::StartEngine() {
   engine_ = std::make_unique<Engine>(config_, plane_->sink(), plane_->resolver(),
                                      logger_, stats_);
+  // Before any session exists (the resync below creates some): huge pages.
+  Info(DescribeHugePageAdvice(AdviseSessionHugePages(*engine_)));
   if (events_) {
     engine_->SetSessionObserver(events_.get());
     plane_->SetBindingEvents(events_.get());
