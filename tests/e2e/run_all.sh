@@ -106,6 +106,7 @@ if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-restart-pending-active case_restart_pending active
   run ftpalgd-rules-gone case_rules_gone
   run ftpalgd-events case_events
+  run burst-under-load case_burst_under_load
   hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
@@ -114,7 +115,7 @@ if [[ $ALG == ftpalgd ]]; then
 else
   for c in ftpalgd-notify-watchdog metrics-textfile-node-exporter ftpalgd-sigkill-restart \
     ftpalgd-restart-pending-passive ftpalgd-restart-pending-active ftpalgd-rules-gone \
-    ftpalgd-events; do
+    ftpalgd-events burst-under-load; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
 fi
