@@ -664,8 +664,12 @@ case_burst_under_load() {
   policy=$(chrt -p "$ALG_PID" 2>&1 | sed -n 's/.*current scheduling policy: //p')
   [[ $policy == SCHED_FIFO ]] || fail "ftpalgd runs ${policy:-?}, not SCHED_FIFO as the unit runs it"
   ncpu=$(nproc)
+  # Each loop is the process ip netns exec execs (its PID is $!), and ends
+  # by itself after 20 s should the case die before stopping it.
   for ((i = 0; i <= ncpu; i++)); do
-    ip netns exec "$NS_CLI" timeout 30 bash -c 'while :; do :; done' </dev/null >/dev/null 2>&1 &
+    # shellcheck disable=SC2016
+    ip netns exec "$NS_CLI" bash -c 'end=$((SECONDS + 20)); while ((SECONDS < end)); do :; done' \
+      </dev/null >/dev/null 2>&1 &
     hogs+=("$!"); LAB_PIDS+=("$!")
   done
   sleep 0.3
