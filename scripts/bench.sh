@@ -291,6 +291,7 @@ bench_sessions() {
     done
   done
   if [[ -f $W/ftpalgd-sessions.log ]]; then
+    detail "- ftpalgd's scheduling (tests/e2e/lib.sh starts it as the shipped unit does, SCHED_FIFO; FTPALG_E2E_SCHED=other: as an ordinary process): \`$(grep -m1 -o 'scheduling: [A-Z_]* [a-z]* -\?[0-9]*' "$W/ftpalgd-sessions.log")\`"
     detail "- ftpalgd log of the last run: $(grep -c ' started' "$W/ftpalgd-sessions.log") sessions started, $(grep -c 'REWRITE' "$W/ftpalgd-sessions.log") REWRITE, $(grep -c 'EXPECT' "$W/ftpalgd-sessions.log") EXPECT, $(grep -ci 'not installed' "$W/ftpalgd-sessions.log") 'not installed', $(grep -c 'REFUSED' "$W/ftpalgd-sessions.log") REFUSED lines; first warnings:"
     detail '```'
     while IFS= read -r l; do detail "$l"; done < <(grep -E 'WARN|not installed|REFUSED|busy' "$W/ftpalgd-sessions.log" | head -5 | cut -c1-220)

@@ -31,6 +31,7 @@
 #include "daemon/privileges.h"
 #include "daemon/queue_handler.h"
 #include "daemon/rules_watch.h"
+#include "daemon/scheduling.h"
 #include "daemon/service_heartbeat.h"
 #include "daemon/stats_report.h"
 #include "ftpalg/engine.h"
@@ -135,6 +136,9 @@ bool Daemon::OpenLateSocketsAndDropPrivileges() {
     return false;
   }
   Info("privileges: " + privileges);
+  const Scheduling sched = CurrentScheduling();
+  logger_.Log(PacketsWaitBehindOthers(sched) ? LogLevel::kWarn : LogLevel::kInfo,
+              DescribeScheduling(sched));
   return true;
 }
 

@@ -643,3 +643,54 @@ case_hairpin() {
   case_end 2 "$nrw"
   hairpin_down
 }
+
+# --- Concurrent sessions on a loaded gateway ---------------------------------
+# bench/analysis.md, "Concurrent sessions: rare connect timeouts": every
+# queued packet waits in the kernel until ftpalgd runs. As an ordinary process
+# on busy CPUs it waited 10-500 ms per packet, the handshake of a burst of
+# sessions took so long that vsftpd's SYN backlog (32) overflowed into
+# syncookies, and a syncookie handshake whose last ACK found the accept queue
+# full left curl "connected" with no 220 until its connect timeout. Run as
+# the unit runs it (SCHED_FIFO, lib.sh ftpalgd_sched_cmd), ftpalgd gets the
+# CPU at once however busy the CPUs are: here busy loops of ordinary priority
+# (one more than there are CPUs) spin while 20 active and 20 passive curls
+# start together, and ftpalgd's average run-queue wait per wake-up
+# (/proc/PID/schedstat) must stay under 1 ms (as an ordinary process, with
+# FTPALG_E2E_SCHED=other: several ms), and every session must complete.
+case_burst_under_load() {
+  local n=20 hogs=() pids=() i p fails=0 w0 s0 w1 s1 policy ncpu rw0 rw1
+  case_begin burst-under-load
+  rw0=$(alg_stat rewrites)
+  policy=$(chrt -p "$ALG_PID" 2>&1 | sed -n 's/.*current scheduling policy: //p')
+  [[ $policy == SCHED_FIFO ]] || fail "ftpalgd runs ${policy:-?}, not SCHED_FIFO as the unit runs it"
+  ncpu=$(nproc)
+  # Each loop is the process ip netns exec execs (its PID is $!), and ends
+  # by itself after 20 s should the case die before stopping it.
+  for ((i = 0; i <= ncpu; i++)); do
+    # shellcheck disable=SC2016
+    ip netns exec "$NS_CLI" bash -c 'end=$((SECONDS + 20)); while ((SECONDS < end)); do :; done' \
+      </dev/null >/dev/null 2>&1 &
+    hogs+=("$!"); LAB_PIDS+=("$!")
+  done
+  sleep 0.3
+  read -r _ w0 s0 <"/proc/$ALG_PID/schedstat"
+  for ((i = 0; i < 2 * n; i++)); do
+    curl_opts pasv; ((i < n)) && curl_opts port
+    cli "${CURL[@]}" "${CURL_MODE[@]}" --interface "$CLI4" -w '%{time_connect}\n' \
+      -o /dev/null "ftp://$SRV4/hello.txt" >"$CASE_DIR/$i.out" 2>"$CASE_DIR/$i.err" &
+    pids+=("$!")
+  done
+  for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+  read -r _ w1 s1 <"/proc/$ALG_PID/schedstat"
+  for p in "${hogs[@]}"; do stop_pid "$p" KILL; done
+  ((fails == 0)) || fail "$fails of $((2 * n)) concurrent sessions failed"
+  local waitus=$(((w1 - w0) / 1000 / (s1 - s0 > 0 ? s1 - s0 : 1)))
+  echo "schedstat: +$(((w1 - w0) / 1000)) us run-queue wait over +$((s1 - s0)) wake-ups ($waitus us each); $fails failures" \
+    >"$CASE_DIR/sched.txt"
+  ((waitus < 1000)) || fail "ftpalgd waited $waitus us per wake-up for the CPU (over 1 ms)"
+  grep -E 'scheduling: SCHED_FIFO priority [0-9]+$' "$ALG_LOG" >/dev/null ||
+    fail "ftpalgd did not log 'scheduling: SCHED_FIFO priority N' at start-up"
+  rw1=$(alg_stat rewrites)
+  ((${rw1:-0} - ${rw0:-0} >= n)) || fail "ftpalgd rewrites ${rw0:-?} -> ${rw1:-?}, expected +$n PORTs"
+  case_end "$((2 * n))"
+}

@@ -464,14 +464,28 @@ alg_start() {
   esac
 }
 
+# How the lab schedules ftpalgd: as the shipped unit does
+# (CPUSchedulingPolicy=fifo, CPUSchedulingPriority= of dist/ftpalgd.service.in),
+# so that the lab's latencies are the ones of a real install.
+# FTPALG_E2E_SCHED=other runs it as an ordinary process (the "before" of
+# bench/analysis.md, "Concurrent sessions: rare connect timeouts").
+ftpalgd_sched_cmd() {
+  [[ ${FTPALG_E2E_SCHED:-unit} == other ]] && return 0
+  local prio
+  prio=$(sed -n 's/^CPUSchedulingPriority=\([0-9]*\)$/\1/p' "$REPO/dist/ftpalgd.service.in")
+  grep -qx 'CPUSchedulingPolicy=fifo' "$REPO/dist/ftpalgd.service.in" && [[ -n $prio ]] &&
+    echo "chrt --fifo $prio"
+}
+
 # Start build/ftpalgd in the gateway netns, wait (bounded) for "ready".
 ftpalgd_spawn() {
-  local start_lines i
+  local start_lines i sched=()
   : >>"$ALG_LOG"
   start_lines=$(wc -l <"$ALG_LOG")
+  read -ra sched <<<"$(ftpalgd_sched_cmd)"
   # shellcheck disable=SC2086
   ALG_STATS_SOCK=$T/ftpalgd.sock
-  ip netns exec "$NS_GW" "$FTPALGD" --log-level debug --stats-socket "$ALG_STATS_SOCK" \
+  ip netns exec "$NS_GW" "${sched[@]}" "$FTPALGD" --log-level debug --stats-socket "$ALG_STATS_SOCK" \
     ${FTPALG_E2E_RULES_WATCH_S:+--rules-watch-s "$FTPALG_E2E_RULES_WATCH_S"} $FTPALGD_ARGS </dev/null >>"$T/ftpalgd.stdout" 2>>"$ALG_LOG" &
   ALG_PID=$!
   LAB_PIDS+=("$ALG_PID")

@@ -106,6 +106,7 @@ if [[ $ALG == ftpalgd ]]; then
   run ftpalgd-restart-pending-active case_restart_pending active
   run ftpalgd-rules-gone case_rules_gone
   run ftpalgd-events case_events
+  run burst-under-load case_burst_under_load
   hardening_cases
   if [[ -n $ALG_PID ]]; then
     log_mark; alg_dump_counters
@@ -117,6 +118,7 @@ else
     ftpalgd-events; do
     case_wanted "$c" && echo "SKIP $c (ALG=$ALG: no daemon to restart)"
   done
+  case_wanted burst-under-load && echo "SKIP burst-under-load (ALG=$ALG: it checks how ftpalgd is scheduled)"
 fi
 
 echo "e2e: ALG=$ALG: $PASS_N passed, $FAIL_N failed ($((SECONDS - T_START)) s)${FAILED_CASES[*]:+: ${FAILED_CASES[*]}}"

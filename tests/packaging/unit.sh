@@ -53,7 +53,8 @@ else
 fi
 for key in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' 'ExecStartPre=+' 'ExecStopPost=+' 'ExecReload=' 'DynamicUser=yes' \
   'AmbientCapabilities=CAP_NET_ADMIN' 'CapabilityBoundingSet=CAP_NET_ADMIN' 'NoNewPrivileges=yes' \
-  'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' 'RuntimeDirectory=ftpalg'; do
+  'ProtectSystem=strict' 'ProtectHome=yes' 'PrivateTmp=yes' 'RuntimeDirectory=ftpalg' \
+  'CPUSchedulingPolicy=fifo' 'CPUSchedulingPriority=' 'RestrictRealtime=yes'; do
   grep -q "^$key" "$UNIT" && ok || fail "unit lacks $key"
 done
 if exposure=$(MANPATH=$tmp/usr/share/man systemd-analyze security --offline=yes "$UNIT" 2>/dev/null |
@@ -134,10 +135,13 @@ else
   # sets WATCHDOG_PID to its own pid, which exec makes the daemon's.
   # JOURNAL_STREAM names the log file as systemd names the journal stream
   # it gives stderr: every line then starts with its priority (<6>info: ...).
+  # chrt: the unit's CPUSchedulingPolicy=/CPUSchedulingPriority=, which
+  # systemd sets before it drops anything.
   : >"$tmp/log"
+  prio=$(sed -n 's/^CPUSchedulingPriority=\([0-9]*\)$/\1/p' "$UNIT")
   NOTIFY_SOCKET=$tmp/run/notify WATCHDOG_USEC=2000000 JOURNAL_STREAM=$(stat -c '%d:%i' "$tmp/log") \
     FTPALGD_DEFAULT_CONFIG='' strace -f -qq -o "$tmp/trace" \
-    ip netns exec "$NS" setpriv --reuid=61234 --regid=61234 --clear-groups \
+    ip netns exec "$NS" chrt --fifo "${prio:-10}" setpriv --reuid=61234 --regid=61234 --clear-groups \
     --inh-caps=-all,+net_admin --ambient-caps=+net_admin --bounding-set=-all,+net_admin \
     --no-new-privs /bin/sh -c 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$0" "$@"' \
     "$DAEMON" --log-level debug "${extra[@]}" \
@@ -149,7 +153,9 @@ else
     fail "ftpalgd did not get ready under the unit's credentials:"; tail -n 20 "$tmp/log"
   else
     ok
-    grep -E 'privileges:' "$tmp/log" | sed 's/^/unit:   /'
+    grep -E 'privileges:|scheduling:' "$tmp/log" | sed 's/^/unit:   /'
+    grep -qx "<6>info: scheduling: SCHED_FIFO priority ${prio:-10}" "$tmp/log" && ok ||
+      fail "ftpalgd did not log 'scheduling: SCHED_FIFO priority ${prio:-10}' under the unit's scheduling"
     # Three watchdog pings (one a second) while the loop turns.
     for ((i = 0; i < 60; i++)); do
       (($(grep -c ' WATCHDOG=1$' "$tmp/notify.log" 2>/dev/null) >= 3)) && break; sleep 0.1
