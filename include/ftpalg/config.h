@@ -53,6 +53,11 @@ struct EngineConfig {
   // copy through the engine's buffers (same result; off only in tests that
   // compare both paths).
   bool scan_in_place = true;
+  // Offline only: a changed packet leaves Process with its length fields set
+  // and its checksums stale (Decision::checksums_pending), for the caller to
+  // complete elsewhere (ftpalg-replay: on its writer thread). Same bytes in
+  // the end; the full sums leave the engine's thread.
+  bool defer_checksums = false;
 
   static std::vector<Cidr> DefaultInside();
   // Empty string when valid, else a one-line description of the problem.

@@ -96,6 +96,9 @@ enum class Verdict : uint8_t { kAccept, kDrop };
 struct Decision {
   Verdict verdict = Verdict::kAccept;
   bool modified = false;  // bytes (and possibly length) changed in place
+  // EngineConfig::defer_checksums: the packet's checksums are stale; the
+  // caller completes them (CompleteChecksums) before the packet leaves.
+  bool checksums_pending = false;
 };
 
 // A packet the engine may rewrite in place: data[0..len) is one IP packet

@@ -47,6 +47,11 @@ PacketError ParsePacket(const uint8_t* bytes, size_t len, PacketView* out);
 // the full TCP checksum of a packet whose view is `v` (v.total_len is the new
 // IP total length).
 void FinalizePacket(uint8_t* bytes, const PacketView& v);
+// FinalizePacket in two halves: the length fields only (SetIpLengths), and
+// later, from the bytes alone, the checksums (CompleteChecksums: parses the
+// packet again; false, and nothing written, when it does not parse).
+void SetIpLengths(uint8_t* bytes, const PacketView& v);
+bool CompleteChecksums(uint8_t* bytes, size_t len);
 
 // The checksum field value `check` (as loaded big-endian) updated for the
 // covered bytes old_bytes[0..n) now being new_bytes[0..n) (RFC 1624, eqn. 3;

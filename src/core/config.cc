@@ -27,6 +27,9 @@ bool EngineConfig::IsInside(const IpAddress& a) const {
 std::string EngineConfig::Validate() const {
   if (control_ports.empty()) return "at least one control port is needed";
   if (control_ports.size() > 16) return "at most 16 control ports";
+  if (defer_checksums && !offline_capture) {
+    return "deferred checksums are for offline captures only";
+  }
   for (uint16_t p : control_ports) {
     if (p == 0) return "control port 0 is not valid";
   }

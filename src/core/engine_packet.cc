@@ -258,7 +258,13 @@ Decision Engine::Impl::Finish(PacketBuffer& pkt, const PacketView& v, Session* s
   PacketView nv = v;
   nv.total_len = new_total;
   nv.payload_len = new_total - v.payload_offset;
-  FinalizePacket(pkt.data, nv);
+  Decision done{Verdict::kAccept, true};
+  if (cfg.defer_checksums) {
+    SetIpLengths(pkt.data, nv);
+    done.checksums_pending = true;
+  } else {
+    FinalizePacket(pkt.data, nv);
+  }
   pkt.len = new_total;
   ++stats.modified_packets;
   if (new_total > cfg.max_packet_len && new_total > v.total_len) {
@@ -268,7 +274,7 @@ Decision Engine::Impl::Finish(PacketBuffer& pkt, const PacketView& v, Session* s
             std::to_string(cfg.max_packet_len) +
             ": the path MTU may reject it (sender will retransmit smaller)");
   }
-  return Decision{Verdict::kAccept, true};
+  return done;
 }
 
 }  // namespace ftpalg

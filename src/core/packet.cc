@@ -213,14 +213,31 @@ uint16_t Ipv4HeaderChecksum(const uint8_t* b, size_t ihl) {
 
 }  // namespace
 
-void FinalizePacket(uint8_t* b, const PacketView& v) {
+void SetIpLengths(uint8_t* b, const PacketView& v) {
   if (v.family == Family::kV4) {
     StoreBe16(b + 2, static_cast<uint16_t>(v.total_len));
-    StoreBe16(b + 10, Ipv4HeaderChecksum(b, v.ip_header_len));
   } else {
     StoreBe16(b + 4, static_cast<uint16_t>(v.total_len - 40));
   }
+}
+
+namespace {
+void StoreChecksums(uint8_t* b, const PacketView& v) {
+  if (v.family == Family::kV4) StoreBe16(b + 10, Ipv4HeaderChecksum(b, v.ip_header_len));
   StoreBe16(b + v.tcp_offset + 16, TcpChecksum(b, v));
+}
+}  // namespace
+
+void FinalizePacket(uint8_t* b, const PacketView& v) {
+  SetIpLengths(b, v);
+  StoreChecksums(b, v);
+}
+
+bool CompleteChecksums(uint8_t* b, size_t len) {
+  PacketView v;
+  if (ParsePacket(b, len, &v) != PacketError::kNone) return false;
+  StoreChecksums(b, v);
+  return true;
 }
 
 bool ChecksumsValid(const uint8_t* b, const PacketView& v) {

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "ftpalg/packet.h"
+
 namespace ftpalg {
 namespace {
 
@@ -29,11 +31,12 @@ uint8_t* ByteArena::Reserve(size_t n) {
   return bytes_.get() + size_;
 }
 
-void RecordBatch::ReplaceCommit(size_t i, size_t len) {
+void RecordBatch::ReplaceCommit(size_t i, size_t len, int32_t checksums_at) {
   BatchRecord& r = records_[i];
   r.fate = BatchRecord::Fate::kReplace;
   r.out_offset = out_.size();
   r.out_len = len;
+  r.checksums_at = checksums_at;
   out_.Commit(len);
 }
 
@@ -176,12 +179,16 @@ void RecordPipeline::WriterLoop() {
   }
 }
 
-void RecordPipeline::WriteBatch(const RecordBatch& b) {
+void RecordPipeline::WriteBatch(RecordBatch& b) {
   if (writer_ == nullptr) return;
   for (const BatchRecord& r : b.records()) {
     const uint8_t* frame = b.OutputFrame(r);
     if (frame == nullptr) continue;
     if (r.fate == BatchRecord::Fate::kReplace) {
+      if (r.checksums_at >= 0) {
+        const size_t at = static_cast<size_t>(r.checksums_at);
+        (void)CompleteChecksums(b.out_.data() + r.out_offset + at, r.out_len - at);
+      }
       writer_->Write(r.record.ts_ns, frame, r.out_len, r.out_len);
     } else {
       writer_->Write(r.record.ts_ns, frame, r.record.caplen, r.record.wire_len);

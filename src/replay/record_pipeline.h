@@ -8,7 +8,8 @@
 //
 // A record's frame stays where the reader put it; the engine thread keeps it,
 // drops it, or replaces it with bytes it builds in the batch's output arena
-// (see RecordBatch::ReplaceBegin). Nothing here knows about the engine.
+// (see RecordBatch::ReplaceBegin), possibly leaving the checksums of the
+// replacement to the writer thread. Nothing here knows about the engine.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
@@ -55,6 +56,9 @@ struct BatchRecord {
   Fate fate = Fate::kKeep;
   size_t out_offset = 0;    // kReplace: bytes in the output arena
   size_t out_len = 0;
+  // kReplace: where the IP packet starts in the replacement when the writer
+  // must complete its checksums (CompleteChecksums) first; -1: complete.
+  int32_t checksums_at = -1;
 };
 
 class RecordBatch {
@@ -64,8 +68,10 @@ class RecordBatch {
 
   // Engine thread: room for a replacement of record i of up to `capacity`
   // bytes, valid until ReplaceCommit(i, len) or the next ReplaceBegin.
+  // checksums_at >= 0: the IP packet at that offset has stale checksums,
+  // which the writer thread completes before writing it.
   uint8_t* ReplaceBegin(size_t capacity) { return out_.Reserve(capacity); }
-  void ReplaceCommit(size_t i, size_t len);
+  void ReplaceCommit(size_t i, size_t len, int32_t checksums_at = -1);
   void Drop(size_t i) { records_[i].fate = BatchRecord::Fate::kDrop; }
   // The frame the writer writes for record i (nullptr: dropped).
   const uint8_t* OutputFrame(const BatchRecord& r) const;
@@ -120,7 +126,7 @@ class RecordPipeline {
   void Give(Stage& stage, RecordBatch* b);
   void ReaderLoop();
   void WriterLoop();
-  void WriteBatch(const RecordBatch& b);
+  void WriteBatch(RecordBatch& b);
 
   PcapSource& source_;
   PcapWriter* writer_;

@@ -203,9 +203,10 @@ void Replayer::ProcessIp(RecordBatch& batch, size_t i) {
   }
   if (!d.modified) return;
   ++summary_->modified;
-  // Only a changed frame is kept beside the batch, for the writer.
+  // Only a changed frame is kept beside the batch, for the writer (which
+  // completes its checksums: the full sums leave this thread).
   std::memcpy(batch.ReplaceBegin(l3 + pkt.len), buffer_.get(), l3 + pkt.len);
-  batch.ReplaceCommit(i, l3 + pkt.len);
+  batch.ReplaceCommit(i, l3 + pkt.len, d.checksums_pending ? static_cast<int32_t>(l3) : -1);
 }
 
 void Replayer::Finish() {

@@ -131,6 +131,9 @@ EngineConfig ReplayEngineDefaults() {
   EngineConfig c;
   c.offline_capture = true;
   c.expect_unrewritten = false;
+  // Changed packets' checksums are summed on the writer thread
+  // (record_pipeline.cc), off the engine's thread.
+  c.defer_checksums = true;
   return c;
 }
 

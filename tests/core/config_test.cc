@@ -35,6 +35,12 @@ TEST(ConfigTest, ValidateRejectsBadValues) {
   c = EngineConfig{};
   c.public_v4 = IpAddress::Parse("2001:db8::1");
   EXPECT_NE(c.Validate(), "");
+  // Deferred checksums: offline only (live, nobody would complete them).
+  c = EngineConfig{};
+  c.defer_checksums = true;
+  EXPECT_EQ(c.Validate(), "deferred checksums are for offline captures only");
+  c.offline_capture = true;
+  EXPECT_EQ(c.Validate(), "");
 }
 
 // Log escaping shows control bytes and cuts long input.
