@@ -85,8 +85,7 @@ RecordPipeline::RecordPipeline(PcapSource& source, PcapWriter* writer)
     ring_.back()->records_.reserve(kBatchRecords);
     free_.queue.push_back(ring_.back().get());
   }
-  reader_ = std::thread([this] { ReaderLoop(); });
-  writer_thread_ = std::thread([this] { WriterLoop(); });
+  io_ = std::thread([this] { IoLoop(); });
 }
 
 RecordPipeline::~RecordPipeline() {
@@ -94,20 +93,10 @@ RecordPipeline::~RecordPipeline() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  free_.ready.notify_all();
-  read_.ready.notify_all();
-  decided_.ready.notify_all();
-  reader_.join();
-  writer_thread_.join();
-}
-
-RecordBatch* RecordPipeline::Take(Stage& stage) {
-  std::unique_lock<std::mutex> lock(mu_);
-  stage.ready.wait(lock, [&] { return stopping_ || !stage.queue.empty(); });
-  if (stopping_) return nullptr;
-  RecordBatch* b = stage.queue.front();
-  stage.queue.pop_front();
-  return b;
+  engine_ready_.notify_all();
+  io_ready_.notify_all();
+  drained_.notify_all();
+  io_.join();
 }
 
 void RecordPipeline::Give(Stage& stage, RecordBatch* b) {
@@ -115,10 +104,17 @@ void RecordPipeline::Give(Stage& stage, RecordBatch* b) {
     std::lock_guard<std::mutex> lock(mu_);
     stage.queue.push_back(b);
   }
-  stage.ready.notify_one();
+  stage.ready->notify_one();
 }
 
-RecordBatch* RecordPipeline::Next() { return Take(read_); }
+RecordBatch* RecordPipeline::Next() {
+  std::unique_lock<std::mutex> lock(mu_);
+  engine_ready_.wait(lock, [&] { return stopping_ || !read_.queue.empty(); });
+  if (stopping_) return nullptr;
+  RecordBatch* b = read_.queue.front();
+  read_.queue.pop_front();
+  return b;
+}
 
 void RecordPipeline::Done(RecordBatch* batch) {
   {
@@ -133,50 +129,58 @@ void RecordPipeline::Drain() {
   drained_.wait(lock, [&] { return stopping_ || in_flight_ == 0; });
 }
 
-void RecordPipeline::ReaderLoop() {
-  PcapRecord rec;
-  std::string error;
-  bool held = false;  // rec did not fit the previous batch: it opens this one
+void RecordPipeline::IoLoop() {
+  bool reading = true;  // until the batch that ends the capture is read
   for (;;) {
-    RecordBatch* b = Take(free_);
-    if (b == nullptr) return;
-    b->Clear();
-    if (held) {
-      b->Append(rec);  // an empty batch takes any record
-      held = false;
+    RecordBatch* b = nullptr;
+    bool write = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      io_ready_.wait(lock, [&] {
+        return stopping_ || !decided_.queue.empty() || (reading && !free_.queue.empty());
+      });
+      if (stopping_) return;
+      write = !decided_.queue.empty();
+      Stage& from = write ? decided_ : free_;
+      b = from.queue.front();
+      from.queue.pop_front();
     }
-    for (;;) {
-      const PcapSource::Status st = source_.Next(&rec, &error);
-      if (st != PcapSource::Status::kRecord) {
-        b->last_ = true;
-        if (st == PcapSource::Status::kError) b->error_ = error;
-        break;
+    if (write) {
+      WriteBatch(*b);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --in_flight_;
+        free_.queue.push_back(b);
       }
-      // rec.frame stays valid until the next call to source_.Next().
-      if (!b->Append(rec)) {
-        held = true;
-        break;
-      }
+      drained_.notify_all();
+    } else {
+      ReadInto(b);
+      reading = !b->last_;
+      Give(read_, b);
     }
-    b->Seal();
-    const bool last = b->last_;
-    Give(read_, b);
-    if (last) return;
   }
 }
 
-void RecordPipeline::WriterLoop() {
-  for (;;) {
-    RecordBatch* b = Take(decided_);
-    if (b == nullptr) return;
-    WriteBatch(*b);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --in_flight_;
-    }
-    drained_.notify_all();
-    Give(free_, b);
+void RecordPipeline::ReadInto(RecordBatch* b) {
+  b->Clear();
+  if (holding_) {
+    b->Append(held_);  // an empty batch takes any record
+    holding_ = false;
   }
+  for (;;) {
+    const PcapSource::Status st = source_.Next(&held_, &read_error_);
+    if (st != PcapSource::Status::kRecord) {
+      b->last_ = true;
+      if (st == PcapSource::Status::kError) b->error_ = read_error_;
+      break;
+    }
+    // held_.frame stays valid until the next call to source_.Next().
+    if (!b->Append(held_)) {
+      holding_ = true;
+      break;
+    }
+  }
+  b->Seal();
 }
 
 void RecordPipeline::WriteBatch(RecordBatch& b) {

@@ -1,6 +1,6 @@
-// The replay's three-stage pipeline: a reader thread reads the capture ahead
+// The replay's three-stage pipeline: an I/O thread reads the capture ahead
 // into batches, the caller's thread (the engine's) decides each record's fate,
-// and a writer thread writes the batch behind it. Reading, processing and
+// and the I/O thread writes the batch behind it. Reading, processing and
 // writing of different batches overlap, so a replay takes about as long as
 // its slowest stage instead of the sum of all three. Records keep their order:
 // batches go round a fixed ring (reader -> engine -> writer -> reader), and
@@ -117,26 +117,31 @@ class RecordPipeline {
   static const std::string& Error(const RecordBatch* b) { return b->error_; }
 
  private:
-  // A queue of batches between two stages.
+  // A queue of batches between two stages, and who waits on it.
   struct Stage {
     std::deque<RecordBatch*> queue;
-    std::condition_variable ready;
+    std::condition_variable* ready;
   };
-  RecordBatch* Take(Stage& stage);
   void Give(Stage& stage, RecordBatch* b);
-  void ReaderLoop();
-  void WriterLoop();
+  // The I/O thread: writes what the engine decided, reads ahead into what
+  // the writer freed (writing first: it frees batches for reading).
+  void IoLoop();
+  void ReadInto(RecordBatch* b);
   void WriteBatch(RecordBatch& b);
 
   PcapSource& source_;
   PcapWriter* writer_;
   std::vector<std::unique_ptr<RecordBatch>> ring_;
   std::mutex mu_;
-  Stage free_, read_, decided_;
-  std::condition_variable drained_;
+  std::condition_variable engine_ready_, io_ready_, drained_;
+  Stage free_{{}, &io_ready_}, read_{{}, &engine_ready_}, decided_{{}, &io_ready_};
   size_t in_flight_ = 0;  // handed to the writer, not yet written
   bool stopping_ = false;
-  std::thread reader_, writer_thread_;
+  // I/O thread only: the record that did not fit the last batch read.
+  PcapRecord held_;
+  bool holding_ = false;
+  std::string read_error_;
+  std::thread io_;
 };
 
 }  // namespace ftpalg
