@@ -275,8 +275,11 @@ ha_alg_start() { # N: start ftpalgd in gwN, wait (bounded) for "ready"
   # Each gateway's daemon gets its own stats socket (the default path would
   # be shared by the two namespaces).
   "$FTPALGD" --help 2>&1 | grep -e '--stats-socket' >/dev/null && sock=(--stats-socket "$HA_T/ftpalgd.gw$n.sock")
+  # Scheduled as the shipped unit schedules it (lib.sh ftpalgd_sched_cmd).
+  local sched=()
+  read -ra sched <<<"$(ftpalgd_sched_cmd)"
   # shellcheck disable=SC2086
-  ip netns exec "$HA_P-gw$n" "$FTPALGD" --log-level debug "${sock[@]}" $FTPALGD_ARGS </dev/null \
+  ip netns exec "$HA_P-gw$n" "${sched[@]}" "$FTPALGD" --log-level debug "${sock[@]}" $FTPALGD_ARGS </dev/null \
     >>"$HA_T/ftpalgd.gw$n.stdout" 2>>"$logf" &
   pid=$!
   HA_PIDS+=("$pid") HA_ALG_PID[$n]=$pid
