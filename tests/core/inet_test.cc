@@ -9,23 +9,12 @@
 #include <string>
 #include <unordered_set>
 
+#include "tests/support/exact_buffer.h"
+
 namespace ftpalg {
 namespace {
 
-// Copies `s` into a heap buffer of exactly s.size() bytes so that ASan
-// reports any read past the end of the view.
-class ExactBuffer {
- public:
-  explicit ExactBuffer(std::string_view s)
-      : len_(s.size()), data_(new char[s.size()]) {
-    if (len_ > 0) std::memcpy(data_.get(), s.data(), len_);
-  }
-  std::string_view view() const { return std::string_view(data_.get(), len_); }
-
- private:
-  size_t len_;
-  std::unique_ptr<char[]> data_;
-};
+using ::ftpalg::testing::ExactBuffer;
 
 struct ParseCase {
   std::string_view text;
