@@ -7,6 +7,7 @@
 // are announcement_extended.cc's.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "core/ftp_line_scan.h"
 #include "ftpalg/announcement.h"
@@ -137,30 +138,28 @@ ParseResult ParseReplyNumbers(std::string_view line, const char* code,
                                     : FinishLongHostPort(list, kind);
 }
 
+// The strict number list of a "VERB n,n,..." command (PORT, LPRT), nothing
+// after it but blanks; nullopt when the line is not that.
+std::optional<NumberList> ReadCommandList(std::string_view line, const char* verb) {
+  const size_t pos = ArgumentStart(line, verb);
+  if (pos == 0 || pos >= line.size() || !IsDigit(line[pos])) return std::nullopt;
+  const NumberList list = ReadList(line, pos, /*lenient=*/false);
+  if (list.dangling || !OnlyBlanksFrom(line, list.end)) return std::nullopt;
+  return list;
+}
+
 }  // namespace
 
 ParseResult ParsePort(std::string_view line) {
-  const size_t pos = ArgumentStart(line, "PORT");
-  if (pos == 0 || pos >= line.size() || !IsDigit(line[pos])) {
-    return Fail(ParseError::kMalformed);
-  }
-  const NumberList list = ReadList(line, pos, /*lenient=*/false);
-  if (list.dangling || !OnlyBlanksFrom(line, list.end)) {
-    return Fail(ParseError::kMalformed);
-  }
-  return FinishShortHostPort(list, AnnounceKind::kPort);
+  const std::optional<NumberList> list = ReadCommandList(line, "PORT");
+  if (!list) return Fail(ParseError::kMalformed);
+  return FinishShortHostPort(*list, AnnounceKind::kPort);
 }
 
 ParseResult ParseLprt(std::string_view line) {
-  const size_t pos = ArgumentStart(line, "LPRT");
-  if (pos == 0 || pos >= line.size() || !IsDigit(line[pos])) {
-    return Fail(ParseError::kMalformed);
-  }
-  const NumberList list = ReadList(line, pos, /*lenient=*/false);
-  if (list.dangling || !OnlyBlanksFrom(line, list.end)) {
-    return Fail(ParseError::kMalformed);
-  }
-  return FinishLongHostPort(list, AnnounceKind::kLprt);
+  const std::optional<NumberList> list = ReadCommandList(line, "LPRT");
+  if (!list) return Fail(ParseError::kMalformed);
+  return FinishLongHostPort(*list, AnnounceKind::kLprt);
 }
 
 ParseResult Parse227(std::string_view line) {
