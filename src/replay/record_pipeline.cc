@@ -83,7 +83,7 @@ RecordPipeline::RecordPipeline(PcapSource& source, PcapWriter* writer)
   for (size_t i = 0; i < kRingSize; ++i) {
     ring_.push_back(std::make_unique<RecordBatch>());
     ring_.back()->records_.reserve(kBatchRecords);
-    free_.queue.push_back(ring_.back().get());
+    free_.push_back(ring_.back().get());
   }
   io_ = std::thread([this] { IoLoop(); });
 }
@@ -99,34 +99,28 @@ RecordPipeline::~RecordPipeline() {
   io_.join();
 }
 
-void RecordPipeline::Give(Stage& stage, RecordBatch* b) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stage.queue.push_back(b);
-  }
-  stage.ready->notify_one();
-}
-
 RecordBatch* RecordPipeline::Next() {
   std::unique_lock<std::mutex> lock(mu_);
-  engine_ready_.wait(lock, [&] { return stopping_ || !read_.queue.empty(); });
+  engine_ready_.wait(lock, [&] { return stopping_ || !read_.empty(); });
   if (stopping_) return nullptr;
-  RecordBatch* b = read_.queue.front();
-  read_.queue.pop_front();
+  RecordBatch* b = read_.front();
+  read_.pop_front();
   return b;
 }
 
 void RecordPipeline::Done(RecordBatch* batch) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++in_flight_;
+    decided_.push_back(batch);
   }
-  Give(decided_, batch);
+  io_ready_.notify_one();
 }
 
 void RecordPipeline::Drain() {
+  // After the last batch nothing is read any more: everything handed back is
+  // written once every batch is free again.
   std::unique_lock<std::mutex> lock(mu_);
-  drained_.wait(lock, [&] { return stopping_ || in_flight_ == 0; });
+  drained_.wait(lock, [&] { return stopping_ || free_.size() + read_.size() == ring_.size(); });
 }
 
 void RecordPipeline::IoLoop() {
@@ -137,26 +131,29 @@ void RecordPipeline::IoLoop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       io_ready_.wait(lock, [&] {
-        return stopping_ || !decided_.queue.empty() || (reading && !free_.queue.empty());
+        return stopping_ || !decided_.empty() || (reading && !free_.empty());
       });
       if (stopping_) return;
-      write = !decided_.queue.empty();
-      Stage& from = write ? decided_ : free_;
-      b = from.queue.front();
-      from.queue.pop_front();
+      write = !decided_.empty();
+      std::deque<RecordBatch*>& from = write ? decided_ : free_;
+      b = from.front();
+      from.pop_front();
     }
     if (write) {
       WriteBatch(*b);
       {
         std::lock_guard<std::mutex> lock(mu_);
-        --in_flight_;
-        free_.queue.push_back(b);
+        free_.push_back(b);
       }
       drained_.notify_all();
     } else {
       ReadInto(b);
       reading = !b->last_;
-      Give(read_, b);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        read_.push_back(b);
+      }
+      engine_ready_.notify_one();
     }
   }
 }

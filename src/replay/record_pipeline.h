@@ -3,13 +3,13 @@
 // and the I/O thread writes the batch behind it. Reading, processing and
 // writing of different batches overlap, so a replay takes about as long as
 // its slowest stage instead of the sum of all three. Records keep their order:
-// batches go round a fixed ring (reader -> engine -> writer -> reader), and
-// memory stays bounded by the ring whatever the capture's length.
+// batches go round a fixed ring (read -> engine -> write -> read), and memory
+// stays bounded by the ring whatever the capture's length.
 //
-// A record's frame stays where the reader put it; the engine thread keeps it,
+// A record's frame stays where it was read to; the engine thread keeps it,
 // drops it, or replaces it with bytes it builds in the batch's output arena
 // (see RecordBatch::ReplaceBegin), possibly leaving the checksums of the
-// replacement to the writer thread. Nothing here knows about the engine.
+// replacement to the I/O thread. Nothing here knows about the engine.
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 
@@ -69,20 +69,24 @@ class RecordBatch {
   // Engine thread: room for a replacement of record i of up to `capacity`
   // bytes, valid until ReplaceCommit(i, len) or the next ReplaceBegin.
   // checksums_at >= 0: the IP packet at that offset has stale checksums,
-  // which the writer thread completes before writing it.
+  // which the I/O thread completes before writing it.
   uint8_t* ReplaceBegin(size_t capacity) { return out_.Reserve(capacity); }
   void ReplaceCommit(size_t i, size_t len, int32_t checksums_at = -1);
   void Drop(size_t i) { records_[i].fate = BatchRecord::Fate::kDrop; }
   // The frame the writer writes for record i (nullptr: dropped).
   const uint8_t* OutputFrame(const BatchRecord& r) const;
+  // The capture ended (or failed) after these records; error() says which
+  // ("" at a clean end). Read them before handing the batch back.
+  bool last() const { return last_; }
+  const std::string& error() const { return error_; }
 
  private:
   friend class RecordPipeline;
   void Clear();
-  // Reader thread: copies rec's frame in; false when the batch is full (an
+  // I/O thread: copies rec's frame in; false when the batch is full (an
   // empty batch takes any record, growing its input arena).
   bool Append(const PcapRecord& rec);
-  // Reader thread, when the batch is complete: points every record's frame
+  // I/O thread, when the batch is complete: points every record's frame
   // at its bytes (the input arena may have moved while it grew).
   void Seal();
 
@@ -95,34 +99,25 @@ class RecordBatch {
 
 class RecordPipeline {
  public:
-  // Starts the reader on `source` and the writer on `writer` (nullptr: the
-  // records are processed but not written). Both must outlive the pipeline.
+  // Starts the I/O thread reading `source` and writing to `writer` (nullptr:
+  // the records are processed but not written). Both must outlive the
+  // pipeline.
   RecordPipeline(PcapSource& source, PcapWriter* writer);
-  // Stops and joins both threads (whatever is not yet written is dropped).
+  // Stops and joins the I/O thread (whatever is not yet written is dropped).
   ~RecordPipeline();
   RecordPipeline(const RecordPipeline&) = delete;
   RecordPipeline& operator=(const RecordPipeline&) = delete;
 
-  // Engine thread: the next batch in capture order. Blocks until the reader
-  // has one. Every batch taken must be handed back with Done().
+  // Engine thread: the next batch in capture order. Blocks until the I/O
+  // thread has read one. Every batch taken must be handed back with Done().
   RecordBatch* Next();
-  // Engine thread: the batch is decided; the writer writes it.
+  // Engine thread: the batch is decided; the I/O thread writes it.
   void Done(RecordBatch* batch);
-  // Engine thread, after the last batch (batch->last()): waits until the
-  // writer has written everything handed to it.
+  // Engine thread, after the last batch (batch->last()): waits until
+  // everything handed back has been written.
   void Drain();
-  // True when b was the last batch; then error() says whether the source
-  // failed ("" at a clean end of the capture).
-  static bool IsLast(const RecordBatch* b) { return b->last_; }
-  static const std::string& Error(const RecordBatch* b) { return b->error_; }
 
  private:
-  // A queue of batches between two stages, and who waits on it.
-  struct Stage {
-    std::deque<RecordBatch*> queue;
-    std::condition_variable* ready;
-  };
-  void Give(Stage& stage, RecordBatch* b);
   // The I/O thread: writes what the engine decided, reads ahead into what
   // the writer freed (writing first: it frees batches for reading).
   void IoLoop();
@@ -134,8 +129,8 @@ class RecordPipeline {
   std::vector<std::unique_ptr<RecordBatch>> ring_;
   std::mutex mu_;
   std::condition_variable engine_ready_, io_ready_, drained_;
-  Stage free_{{}, &io_ready_}, read_{{}, &engine_ready_}, decided_{{}, &io_ready_};
-  size_t in_flight_ = 0;  // handed to the writer, not yet written
+  // Every batch is in one of these, or with the engine or the I/O thread.
+  std::deque<RecordBatch*> free_, read_, decided_;
   bool stopping_ = false;
   // I/O thread only: the record that did not fit the last batch read.
   PcapRecord held_;

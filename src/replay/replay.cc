@@ -241,8 +241,8 @@ std::string RunReplay(const ReplayOptions& options, const ReplayOutputs& outputs
   for (;;) {
     RecordBatch* batch = pipeline.Next();
     for (size_t i = 0; i < batch->records().size(); ++i) replayer.OnRecord(*batch, i);
-    const bool last = RecordPipeline::IsLast(batch);
-    error = RecordPipeline::Error(batch);  // read before the writer has it
+    const bool last = batch->last();
+    error = batch->error();  // read before the writer has it
     pipeline.Done(batch);
     if (last) break;
   }

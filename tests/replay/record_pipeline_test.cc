@@ -94,8 +94,8 @@ TEST_F(RecordPipelineTest, DecisionsReachTheOutputInOrder) {
           b->ReplaceCommit(i, f.size());
         }
       }
-      const bool last = RecordPipeline::IsLast(b);
-      EXPECT_EQ(RecordPipeline::Error(b), "");
+      const bool last = b->last();
+      EXPECT_EQ(b->error(), "");
       pipeline.Done(b);
       if (last) break;
     }
@@ -130,8 +130,8 @@ TEST_F(RecordPipelineTest, ABrokenCaptureEndsAfterTheRecordsBeforeIt) {
   for (;;) {
     RecordBatch* b = pipeline.Next();
     seen += b->records().size();
-    const bool last = RecordPipeline::IsLast(b);
-    error = RecordPipeline::Error(b);
+    const bool last = b->last();
+    error = b->error();
     pipeline.Done(b);
     if (last) break;
   }
